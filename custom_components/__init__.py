@@ -1,0 +1,1 @@
+"""Custom integrations (so tests can import this folder as a package)."""

@@ -1,0 +1,1 @@
+"""Tests for the Arabic TTS integration and Wyoming server."""
