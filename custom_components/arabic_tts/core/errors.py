@@ -1,0 +1,102 @@
+"""One exception family with stable codes, shared by both front doors.
+
+The Wyoming server sends ``code`` in its ``error`` event and Home Assistant maps it to
+reauth, repair issues and translated errors, so the codes never change. Messages are
+sentences for a person and never contain an API key.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class TtsError(Exception):
+    """Base class: a synthesis or account call failed for a reason the user can act on."""
+
+    code: ClassVar[str] = "provider_error"
+
+    def __init__(self, message: str, *, provider: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AuthFailed(TtsError):
+    """The API key was refused."""
+
+    code = "auth_failed"
+
+
+class InsufficientFunds(TtsError):
+    """The prepaid wallet cannot pay for the request."""
+
+    code = "insufficient_funds"
+
+
+class RateLimited(TtsError):
+    """Too many requests or concurrent generations for the plan."""
+
+    code = "rate_limited"
+
+
+class BadRequest(TtsError):
+    """The provider refused the text or settings (too short, too long, no model access)."""
+
+    code = "bad_request"
+
+
+class UnknownVoice(TtsError):
+    """The voice, speaker or dialect does not exist (or a cloned voice is not preloaded)."""
+
+    code = "unknown_voice"
+
+
+class ProviderTimeout(TtsError):
+    """The provider stopped answering within the configured time."""
+
+    code = "timeout"
+
+
+class ProviderUnavailable(TtsError):
+    """The provider could not be reached or went away mid-reply."""
+
+    code = "provider_unavailable"
+
+
+class ProviderError(TtsError):
+    """The provider reported an internal error or sent something we cannot use."""
+
+    code = "provider_error"
+
+
+ERROR_CODES: tuple[str, ...] = (
+    AuthFailed.code,
+    InsufficientFunds.code,
+    RateLimited.code,
+    BadRequest.code,
+    UnknownVoice.code,
+    ProviderTimeout.code,
+    ProviderUnavailable.code,
+    ProviderError.code,
+)
+
+
+def error_for_message(message: str, *, provider: str) -> TtsError:
+    """Classify a free-text provider error (no numeric code) by what it says."""
+    lowered = message.lower()
+    if any(word in lowered for word in ("api key", "apikey", "unauthori", "authenticat")):
+        return AuthFailed(f"{provider} refused the API key: {message}", provider=provider)
+    if any(word in lowered for word in ("wallet", "balance", "insufficient", "credit")):
+        return InsufficientFunds(
+            f"{provider} wallet has insufficient balance: {message}", provider=provider
+        )
+    if any(word in lowered for word in ("rate limit", "concurren", "too many")):
+        return RateLimited(f"{provider} is rate limiting requests: {message}", provider=provider)
+    if any(word in lowered for word in ("voice not found", "speaker", "model not found")):
+        return UnknownVoice(f"{provider} does not know this voice: {message}", provider=provider)
+    if any(word in lowered for word in ("text", "payload", "validation", "too long", "required")):
+        return BadRequest(f"{provider} refused the request: {message}", provider=provider)
+    return ProviderError(f"{provider} reported an error: {message}", provider=provider)

@@ -1,0 +1,359 @@
+"""Faseeh (Munsit): buffered-and-triggered streaming TTS, base64 PCM back.
+
+A socket is bound to one model, voice and voice settings by ``initConnection``, so warm
+sockets are pooled per settings. Several generations run one after another on a socket,
+each ending with ``isFinal``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import json
+import logging
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from .audio import AudioFormat, PcmChunk, SampleAligner
+from .errors import (
+    AuthFailed,
+    BadRequest,
+    InsufficientFunds,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+    TtsError,
+    error_for_message,
+)
+from .pool import WebSocketPool
+from .rest import request_json
+from .voices import FASEEH_DEFAULT_MODEL, FASEEH_DEFAULT_VOICE, Voice, faseeh_voice
+from .websocket import open_websocket
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_WS_URL = "wss://api.faseeh.ai/api/v1/websocket/text-to-speech"
+DEFAULT_API_URL = "https://api.faseeh.ai/api/v1"
+PROVIDER = "Faseeh"
+DEFAULT_RATE = 24000
+ATTEMPTS = 2
+# Faseeh refuses shorter text (40001); the streaming splitter joins pieces up to this.
+MIN_WORDS = 3
+MIN_CHARS = 10
+
+_CODE_ERRORS: dict[int, type[TtsError]] = {
+    40101: AuthFailed,
+    40001: BadRequest,
+    40201: InsufficientFunds,
+    40301: BadRequest,
+    42901: RateLimited,
+    50001: ProviderError,
+}
+
+
+def error_for_code(code: int, message: str) -> TtsError:
+    """Map Faseeh's numeric error codes onto the shared family."""
+    if code == 40301:
+        return BadRequest(
+            f"This Faseeh account has no access to the chosen model ({message}).",
+            provider=PROVIDER,
+        )
+    if code == 40101:
+        return AuthFailed(f"Faseeh refused the API key ({message}).", provider=PROVIDER)
+    if code == 40201:
+        return InsufficientFunds(f"The Faseeh wallet is too low: {message}", provider=PROVIDER)
+    if code == 42901:
+        return RateLimited(
+            f"Faseeh's concurrency limit for this plan was reached ({message}).",
+            provider=PROVIDER,
+        )
+    error_type = _CODE_ERRORS.get(code)
+    if error_type is None:
+        return error_for_message(message, provider=PROVIDER)
+    return error_type(f"Faseeh refused the request ({code}: {message}).", provider=PROVIDER)
+
+
+def error_from_body(data: dict[str, Any]) -> TtsError | None:
+    """Either error shape: ``{"type":"error","message"}`` or ``{"errorCode","errorMessage"}``."""
+    if "errorCode" in data:
+        try:
+            code = int(data["errorCode"])
+        except (TypeError, ValueError):
+            code = 0
+        return error_for_code(code, str(data.get("errorMessage") or data.get("message") or ""))
+    if data.get("type") == "error":
+        return error_for_message(str(data.get("message") or "unknown error"), provider=PROVIDER)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class FaseehVoiceSettings:
+    """Everything ``initConnection`` fixes for a socket."""
+
+    voice_id: str = FASEEH_DEFAULT_VOICE
+    model_id: str = FASEEH_DEFAULT_MODEL
+    stability: float | None = None
+    speed: float | None = None
+
+    def init_message(self) -> dict[str, Any]:
+        """The ``initConnection`` message for these settings."""
+        voice_settings: dict[str, float] = {}
+        if self.stability is not None:
+            voice_settings["stability"] = self.stability
+        if self.speed is not None:
+            voice_settings["speed"] = self.speed
+        message: dict[str, Any] = {
+            "type": "initConnection",
+            "model_id": self.model_id,
+            "voice_id": self.voice_id,
+        }
+        if voice_settings:
+            message["voice_settings"] = voice_settings
+        return message
+
+
+class _Retry(Exception):
+    def __init__(self, error: TtsError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class FaseehClient:
+    """Streams Faseeh speech over warm, per-settings WebSockets; REST for models and voices."""
+
+    provider = "faseeh"
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        ws_url: str = DEFAULT_WS_URL,
+        api_url: str = DEFAULT_API_URL,
+        session: aiohttp.ClientSession | None = None,
+        provider_timeout: float = 10.0,
+        connect_timeout: float = 10.0,
+        max_idle: int = 2,
+    ) -> None:
+        self._api_key = api_key
+        self._ws_url = ws_url
+        self._api_url = api_url.rstrip("/")
+        self._session = session
+        self._own_session = session is None
+        self.provider_timeout = provider_timeout
+        self.connect_timeout = connect_timeout
+        self._max_idle = max_idle
+        self._pools: dict[FaseehVoiceSettings, WebSocketPool] = {}
+
+    def __repr__(self) -> str:
+        return f"FaseehClient(ws_url={self._ws_url!r})"
+
+    def pool(self, settings: FaseehVoiceSettings) -> WebSocketPool:
+        """The warm sockets initialised for ``settings``."""
+        pool = self._pools.get(settings)
+        if pool is None:
+            pool = WebSocketPool(
+                lambda: self._connect(settings), name=PROVIDER, max_idle=self._max_idle
+            )
+            self._pools[settings] = pool
+        return pool
+
+    def start_warming(self, settings: FaseehVoiceSettings | None = None) -> None:
+        """Open and initialise a socket for ``settings`` ahead of the first request."""
+        self.pool(settings or FaseehVoiceSettings()).start_warming()
+
+    async def close(self) -> None:
+        """Close every pool and the HTTP session we own."""
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.close()
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _connect(self, settings: FaseehVoiceSettings) -> ClientConnection:
+        conn = await open_websocket(
+            self._ws_url,
+            headers={"x-api-key": self._api_key},
+            provider=PROVIDER,
+            timeout=self.connect_timeout,
+        )
+        try:
+            # A refused key is answered with an error message and a close; the message is
+            # still readable after the close, so a failed send is not the end of the story.
+            with contextlib.suppress(ConnectionClosed):
+                await conn.send(json.dumps(settings.init_message()))
+            async with asyncio.timeout(self.connect_timeout):
+                while True:
+                    data = _parse(await conn.recv())
+                    if data.get("type") == "connectionInitialized":
+                        return conn
+                    if (error := error_from_body(data)) is not None:
+                        raise error
+        except TimeoutError:
+            await conn.close()
+            raise ProviderTimeout(
+                f"Faseeh did not initialise the connection within {self.connect_timeout:g} s",
+                provider=PROVIDER,
+            ) from None
+        except ConnectionClosed as err:
+            raise ProviderUnavailable(
+                f"Faseeh closed the connection while initialising it (code {_code(err)}).",
+                provider=PROVIDER,
+            ) from None
+        except BaseException:
+            await conn.close()
+            raise
+
+    # --- synthesis ----------------------------------------------------------------------
+
+    async def synthesize(
+        self, text: str, settings: FaseehVoiceSettings | None = None
+    ) -> AsyncGenerator[PcmChunk]:
+        """Speak ``text`` as one generation; audio is yielded as it arrives."""
+        settings = settings or FaseehVoiceSettings()
+        text = text.strip()
+        if not text:
+            raise BadRequest("There is no text to speak.", provider=PROVIDER)
+        pool = self.pool(settings)
+        last_error: TtsError | None = None
+        for _attempt in range(ATTEMPTS):
+            try:
+                conn, _reused = await pool.acquire()
+            except ProviderUnavailable as err:
+                last_error = err
+                continue
+            try:
+                async for chunk in self._generate(conn, text):
+                    yield chunk
+            except _Retry as retry:
+                last_error = retry.error
+                await pool.discard(conn)
+                continue
+            except BaseException:
+                await pool.discard(conn)
+                raise
+            pool.release(conn)
+            return
+        assert last_error is not None
+        raise last_error
+
+    async def _generate(self, conn: ClientConnection, text: str) -> AsyncGenerator[PcmChunk]:
+        try:
+            await conn.send(
+                json.dumps(
+                    {"type": "text", "text": text, "try_trigger_generation": True},
+                    ensure_ascii=False,
+                )
+            )
+        except ConnectionClosed as err:
+            raise _Retry(self._closed_error(err, mid_reply=False)) from None
+        aligner = SampleAligner()
+        yielded = False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.provider_timeout
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await conn.recv()
+            except TimeoutError:
+                raise ProviderTimeout(
+                    f"Faseeh sent no audio for {self.provider_timeout:g} s", provider=PROVIDER
+                ) from None
+            except ConnectionClosed as err:
+                error = self._closed_error(err, mid_reply=yielded)
+                if yielded or isinstance(error, AuthFailed | InsufficientFunds):
+                    raise error from None
+                raise _Retry(error) from None
+            data = _parse(message)
+            if (body_error := error_from_body(data)) is not None:
+                raise body_error
+            if "audio" not in data:
+                continue
+            deadline = loop.time() + self.provider_timeout
+            audio = data.get("audio") or ""
+            rate = int(data.get("sampleRate") or DEFAULT_RATE)
+            if audio:
+                try:
+                    decoded = base64.b64decode(audio, validate=True)
+                except (binascii.Error, ValueError) as err:
+                    raise ProviderError("Faseeh sent audio that is not base64.") from err
+                pcm = aligner.feed(decoded)
+                if pcm:
+                    yielded = True
+                    yield PcmChunk(AudioFormat(rate), pcm)
+            if data.get("isFinal"):
+                return
+
+    @staticmethod
+    def _closed_error(err: ConnectionClosed, *, mid_reply: bool) -> TtsError:
+        where = "in the middle of a reply" if mid_reply else "before replying"
+        return ProviderUnavailable(
+            f"Faseeh closed the connection {where} (code {_code(err)}).", provider=PROVIDER
+        )
+
+    # --- REST ---------------------------------------------------------------------------
+
+    def _rest_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def _get(self, path: str, what: str) -> Any:
+        return await request_json(
+            self._rest_session(),
+            "GET",
+            f"{self._api_url}{path}",
+            provider=PROVIDER,
+            what=what,
+            headers={"x-api-key": self._api_key},
+            timeout=self.connect_timeout,
+        )
+
+    async def validate_key(self) -> list[str]:
+        """A free call that proves the key works; returns the model ids."""
+        return await self.list_models()
+
+    async def list_models(self) -> list[str]:
+        """Model ids the account can see."""
+        body = await self._get("/models", "listing models")
+        items = body if isinstance(body, list) else (body or {}).get("models", [])
+        if not isinstance(items, list):
+            raise ProviderError("Faseeh answered the model list with an unexpected body.")
+        return [
+            str(item["model_id"]) for item in items if isinstance(item, dict) and "model_id" in item
+        ]
+
+    async def list_voices(self) -> list[Voice]:
+        """Voices from the live list (best effort: callers fall back to the catalogue)."""
+        body = await self._get("/voices", "listing voices")
+        items = body if isinstance(body, list) else (body or {}).get("voices", [])
+        voices: list[Voice] = []
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("voice_id"), str):
+                name = item.get("name")
+                voices.append(
+                    faseeh_voice(item["voice_id"], name if isinstance(name, str) else None)
+                )
+        return voices
+
+
+def _parse(message: str | bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(message)
+    except ValueError:
+        raise ProviderError("Faseeh sent a message that is not JSON.", provider=PROVIDER) from None
+    if not isinstance(data, dict):
+        raise ProviderError("Faseeh sent an unexpected message.", provider=PROVIDER)
+    return data
+
+
+def _code(err: ConnectionClosed) -> int:
+    return err.rcvd.code if err.rcvd is not None else 1006

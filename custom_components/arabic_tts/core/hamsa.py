@@ -1,0 +1,493 @@
+"""Hamsa: streaming WebSocket TTS plus the REST calls around it.
+
+One socket carries many requests strictly one after another (frames carry no request
+id), so each request borrows a warm socket from the pool and gives it back after ``end``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from .audio import (
+    RIFF_MIN_HEADER,
+    AudioFormat,
+    PcmChunk,
+    SampleAligner,
+    looks_like_wav,
+    mulaw_decode,
+    parse_wav_header,
+)
+from .errors import (
+    AuthFailed,
+    BadRequest,
+    InsufficientFunds,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    TtsError,
+    UnknownVoice,
+    error_for_message,
+)
+from .pool import WebSocketPool
+from .rest import request_json
+from .text import split_for_limit
+from .voices import (
+    HAMSA,
+    HAMSA_DEFAULT_DIALECT,
+    HAMSA_DEFAULT_SPEAKER,
+    HAMSA_SPEAKERS,
+    Voice,
+    hamsa_custom_voice,
+    hamsa_voice,
+)
+from .websocket import open_websocket
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_WS_URL = "wss://api.tryhamsa.com/v1/realtime/ws"
+DEFAULT_API_URL = "https://api.tryhamsa.com"
+PROVIDER = "Hamsa"
+
+MAX_TEXT_CHARS = 2000
+PCM_RATE = 16000
+MULAW_RATE = 8000
+# A reply shorter than this per character of text is the "one 640-byte frame" glitch.
+MIN_SECONDS_PER_CHAR = 0.02
+# Audio held back to judge plausibility is capped so time to first audio barely moves.
+HOLDBACK_CAP_SECONDS = 0.1
+ATTEMPTS = 2
+
+CLOSE_INVALID_KEY = 4001
+CLOSE_WALLET_EMPTY = 4003
+CLOSE_INTERNAL_AUTH = 4500
+
+_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
+def is_custom_voice_id(speaker: str) -> bool:
+    """Cloned voices are UUIDs; built-in speakers are names."""
+    return bool(_UUID_RE.match(speaker))
+
+
+class _Retry(Exception):
+    """Internal: the attempt failed before any audio left; a fresh socket may succeed."""
+
+    def __init__(self, error: TtsError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class HamsaAudioDecoder:
+    """Turns a reply's binary frames into sample-aligned PCM16 with its format.
+
+    Strips a ``RIFF…WAVE`` header at the start of the reply (taking its rate), decodes
+    µ-law, and carries odd bytes across frames.
+    """
+
+    def __init__(self, *, mulaw: bool, rate: int | None = None) -> None:
+        self._mulaw = mulaw
+        self._format = AudioFormat(rate or (MULAW_RATE if mulaw else PCM_RATE))
+        self._head = b""
+        self._head_done = False
+        self._aligner = SampleAligner()
+
+    @property
+    def format(self) -> AudioFormat:
+        """The reply's audio format (final once the first bytes were seen)."""
+        return self._format
+
+    def feed(self, frame: bytes) -> bytes:
+        """Return the whole PCM16 samples this frame completes."""
+        if not self._head_done:
+            self._head += frame
+            if len(self._head) < RIFF_MIN_HEADER and self._head[:4] == b"RIFF"[: len(self._head)]:
+                return b""  # might still become a WAV header
+            if looks_like_wav(self._head):
+                try:
+                    header = parse_wav_header(self._head)
+                except ValueError as err:
+                    raise ProviderError(f"Hamsa sent an unusable WAV header ({err})") from err
+                if header is None:
+                    return b""
+                self._format = header.format
+                self._aligner = SampleAligner(header.format.bytes_per_sample)
+                self._mulaw = False
+                frame = self._head[header.data_offset :]
+            else:
+                frame = self._head
+            self._head = b""
+            self._head_done = True
+        if self._mulaw:
+            return mulaw_decode(frame)
+        return self._aligner.feed(frame)
+
+    def flush(self) -> bytes:
+        """End of reply: release bytes held while checking for a header."""
+        if self._head_done:
+            return b""
+        self._head_done = True
+        head, self._head = self._head, b""
+        return mulaw_decode(head) if self._mulaw else self._aligner.feed(head)
+
+
+@dataclass(frozen=True, slots=True)
+class HamsaVoiceSettings:
+    """What one Hamsa request needs besides the text."""
+
+    speaker: str = HAMSA_DEFAULT_SPEAKER
+    dialect: str = HAMSA_DEFAULT_DIALECT
+    mulaw: bool = False
+
+
+class HamsaClient:
+    """Streams Hamsa speech over warm WebSockets; preloads and lists voices over REST."""
+
+    provider = HAMSA
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        ws_url: str = DEFAULT_WS_URL,
+        api_url: str = DEFAULT_API_URL,
+        session: aiohttp.ClientSession | None = None,
+        provider_timeout: float = 10.0,
+        connect_timeout: float = 10.0,
+        max_idle: int = 4,
+    ) -> None:
+        self._api_key = api_key
+        self._ws_url = ws_url
+        self._api_url = api_url.rstrip("/")
+        self._session = session
+        self._own_session = session is None
+        self.provider_timeout = provider_timeout
+        self.connect_timeout = connect_timeout
+        self.preloaded: set[str] = set()
+        self._pool = WebSocketPool(
+            self._connect,
+            name=PROVIDER,
+            max_idle=max_idle,
+            no_rewarm_close_codes=frozenset({CLOSE_INVALID_KEY, CLOSE_WALLET_EMPTY}),
+        )
+
+    def __repr__(self) -> str:
+        return f"HamsaClient(ws_url={self._ws_url!r})"
+
+    @property
+    def pool(self) -> WebSocketPool:
+        """The warm connections (exposed for diagnostics and tests)."""
+        return self._pool
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def start_warming(self) -> None:
+        """Open a connection now so the first request pays no handshake."""
+        self._pool.start_warming()
+
+    async def close(self) -> None:
+        """Close sockets, tasks and the HTTP session we own."""
+        await self._pool.close()
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _connect(self) -> ClientConnection:
+        return await open_websocket(
+            self._ws_url,
+            headers={"X-Api-Key": self._api_key},
+            provider=PROVIDER,
+            timeout=self.connect_timeout,
+        )
+
+    # --- synthesis ----------------------------------------------------------------------
+
+    async def synthesize(
+        self, text: str, settings: HamsaVoiceSettings | None = None
+    ) -> AsyncGenerator[PcmChunk]:
+        """Speak ``text``; long text becomes several requests whose audio is concatenated."""
+        settings = settings or HamsaVoiceSettings()
+        if not text.strip():
+            raise BadRequest("There is no text to speak.", provider=PROVIDER)
+        if is_custom_voice_id(settings.speaker) and settings.speaker not in self.preloaded:
+            await self._preload_before_use(settings.speaker)
+        for piece in split_for_limit(text, MAX_TEXT_CHARS):
+            if piece.strip():
+                async for chunk in self._synthesize_piece(piece.strip(), settings):
+                    yield chunk
+
+    async def _synthesize_piece(
+        self, text: str, settings: HamsaVoiceSettings
+    ) -> AsyncGenerator[PcmChunk]:
+        last_error: TtsError | None = None
+        repreloaded = False
+        attempt = 0
+        while attempt < ATTEMPTS:
+            attempt += 1
+            conn, reused = await self._pool.acquire()
+            started = time.monotonic()
+            try:
+                async for chunk in self._exchange(conn, text, settings):
+                    yield chunk
+            except _Retry as retry:
+                last_error = retry.error
+                await self._pool.discard(conn)
+                _LOGGER.debug(
+                    "Hamsa attempt %d (%s socket) failed before audio: %s",
+                    attempt,
+                    "warm" if reused else "new",
+                    retry.error,
+                )
+                continue
+            except UnknownVoice:
+                await self._pool.discard(conn)
+                if is_custom_voice_id(settings.speaker) and not repreloaded:
+                    # A cloned voice that fell out of Hamsa's cache is preloaded again.
+                    repreloaded = True
+                    attempt -= 1
+                    await self.preload_voice(settings.speaker)
+                    continue
+                raise
+            except BaseException:
+                await self._pool.discard(conn)
+                raise
+            self._pool.release(conn)
+            _LOGGER.debug("Hamsa reply took %.3f s", time.monotonic() - started)
+            return
+        assert last_error is not None
+        raise last_error
+
+    async def _exchange(
+        self, conn: ClientConnection, text: str, settings: HamsaVoiceSettings
+    ) -> AsyncGenerator[PcmChunk]:
+        """One request/reply on one socket; raises _Retry if nothing was yielded yet."""
+        request = {
+            "type": "tts",
+            "payload": {
+                "text": text,
+                "speaker": settings.speaker,
+                "dialect": settings.dialect,
+                "languageId": "ar",
+                "mulaw": settings.mulaw,
+            },
+        }
+        try:
+            await conn.send(json.dumps(request, ensure_ascii=False))
+        except ConnectionClosed as err:
+            raise _Retry(self._closed_error(err, text, mid_reply=False)) from None
+
+        decoder = HamsaAudioDecoder(mulaw=settings.mulaw)
+        floor = len(text) * MIN_SECONDS_PER_CHAR
+        holdback = min(floor, HOLDBACK_CAP_SECONDS)
+        held: list[bytes] = []
+        held_seconds = 0.0
+        total_seconds = 0.0
+        released = False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.provider_timeout
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await conn.recv()
+            except TimeoutError:
+                raise ProviderTimeout(
+                    f"Hamsa sent no audio for {self.provider_timeout:g} s", provider=PROVIDER
+                ) from None
+            except ConnectionClosed as err:
+                error = self._closed_error(err, text, mid_reply=released or bool(held))
+                if released or isinstance(error, AuthFailed | InsufficientFunds):
+                    raise error from None
+                raise _Retry(error) from None
+
+            if isinstance(message, bytes):
+                deadline = loop.time() + self.provider_timeout
+                pcm = decoder.feed(message)
+                if not pcm:
+                    continue
+                seconds = decoder.format.seconds(len(pcm))
+                total_seconds += seconds
+                if released:
+                    yield PcmChunk(decoder.format, pcm)
+                    continue
+                held.append(pcm)
+                held_seconds += seconds
+                if held_seconds >= holdback:
+                    released = True
+                    yield PcmChunk(decoder.format, b"".join(held))
+                    held.clear()
+                continue
+
+            kind, payload = _parse_message(message)
+            if kind == "end":
+                if tail := decoder.flush():
+                    total_seconds += decoder.format.seconds(len(tail))
+                    if released:
+                        yield PcmChunk(decoder.format, tail)
+                    else:
+                        held.append(tail)
+                break
+            if kind == "error":
+                raise self._payload_error(payload, settings)
+            # "info" on connect and "ack" per request carry nothing we need.
+
+        if not released:
+            if total_seconds < floor:
+                raise _Retry(
+                    ProviderError(
+                        f"Hamsa returned only {total_seconds * 1000:.0f} ms of audio for "
+                        f"{len(text)} characters of text",
+                        provider=PROVIDER,
+                    )
+                )
+            if held:
+                yield PcmChunk(decoder.format, b"".join(held))
+
+    @staticmethod
+    def _closed_error(err: ConnectionClosed, text: str, *, mid_reply: bool) -> TtsError:
+        code = err.rcvd.code if err.rcvd is not None else 1006
+        if code == CLOSE_INVALID_KEY:
+            return AuthFailed("Hamsa refused the API key (invalid or missing).", provider=PROVIDER)
+        if code == CLOSE_WALLET_EMPTY:
+            return InsufficientFunds("The Hamsa wallet is empty.", provider=PROVIDER)
+        if code == CLOSE_INTERNAL_AUTH:
+            return ProviderError(
+                "Hamsa had an internal authentication error (close code 4500).", provider=PROVIDER
+            )
+        where = "in the middle of a reply" if mid_reply else "before replying"
+        return ProviderUnavailable(
+            f"Hamsa closed the connection {where} (code {code}).", provider=PROVIDER
+        )
+
+    @staticmethod
+    def _payload_error(payload: dict[str, Any], settings: HamsaVoiceSettings) -> TtsError:
+        message = str(payload.get("message") or "unknown error")
+        if "aborted" in message.lower():
+            return UnknownVoice(
+                f"Hamsa could not speak with speaker '{settings.speaker}' in dialect "
+                f"'{settings.dialect}' ({message}). Check the voice and dialect; a cloned "
+                "voice must be preloaded.",
+                provider=PROVIDER,
+            )
+        return error_for_message(message, provider=PROVIDER)
+
+    # --- REST ---------------------------------------------------------------------------
+
+    def _rest_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    def _rest_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Token {self._api_key}"}
+
+    async def validate_key(self) -> str:
+        """A free call that proves the key works; returns the project id."""
+        body = await request_json(
+            self._rest_session(),
+            "GET",
+            f"{self._api_url}/v1/projects/by-api-key",
+            provider=PROVIDER,
+            what="checking the API key",
+            headers=self._rest_headers(),
+            timeout=self.connect_timeout,
+        )
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict) or "id" not in data:
+            raise ProviderError("Hamsa answered the key check with an unexpected body.")
+        return str(data["id"])
+
+    async def preload_voice(self, voice_id: str) -> None:
+        """Ask Hamsa to load a cloned voice so the WebSocket can use it."""
+        if not is_custom_voice_id(voice_id):
+            raise BadRequest(f"'{voice_id}' is not a custom voice id (a UUID).", provider=PROVIDER)
+        await request_json(
+            self._rest_session(),
+            "POST",
+            f"{self._api_url}/v2/tts/voices/custom/preload",
+            provider=PROVIDER,
+            what=f"preloading custom voice {voice_id}",
+            headers=self._rest_headers(),
+            json_body={"voiceId": voice_id},
+            timeout=self.connect_timeout,
+            status_errors={400: UnknownVoice, 404: UnknownVoice},
+        )
+        self.preloaded.add(voice_id)
+
+    async def _preload_before_use(self, voice_id: str) -> None:
+        try:
+            await self.preload_voice(voice_id)
+        except (AuthFailed, InsufficientFunds, UnknownVoice):
+            raise
+        except TtsError as err:
+            _LOGGER.warning("Preloading Hamsa voice %s failed (%s); trying anyway", voice_id, err)
+
+    async def list_voices(self) -> list[Voice]:
+        """Built-in speakers from the live catalogue plus the account's cloned voices."""
+        voices: list[Voice] = []
+        catalog = await request_json(
+            self._rest_session(),
+            "GET",
+            f"{self._api_url}/v2/tts/voices/catalog",
+            provider=PROVIDER,
+            what="listing voices",
+            headers=self._rest_headers(),
+            timeout=self.connect_timeout,
+        )
+        for entry in _list_of(catalog, "voices"):
+            name = entry.get("name") or entry.get("id")
+            if not isinstance(name, str):
+                continue
+            dialect = entry.get("language")
+            gender = entry.get("gender")
+            voices.append(
+                hamsa_voice(
+                    name,
+                    dialect if isinstance(dialect, str) else HAMSA_SPEAKERS.get(name, ("",))[0],
+                    gender if isinstance(gender, str) else None,
+                )
+            )
+        custom = await request_json(
+            self._rest_session(),
+            "GET",
+            f"{self._api_url}/v2/tts/voices?page=1&perPage=100",
+            provider=PROVIDER,
+            what="listing custom voices",
+            headers=self._rest_headers(),
+            timeout=self.connect_timeout,
+        )
+        data = custom.get("data") if isinstance(custom, dict) else None
+        for entry in _list_of(data, "voices"):
+            voice_id = entry.get("id")
+            if isinstance(voice_id, str) and is_custom_voice_id(voice_id):
+                name = entry.get("name")
+                voices.append(hamsa_custom_voice(voice_id, name if isinstance(name, str) else None))
+        return voices
+
+
+def _parse_message(message: str) -> tuple[str, dict[str, Any]]:
+    try:
+        data = json.loads(message)
+    except ValueError:
+        return "unknown", {}
+    if not isinstance(data, dict):
+        return "unknown", {}
+    payload = data.get("payload")
+    return str(data.get("type", "unknown")), payload if isinstance(payload, dict) else {}
+
+
+def _list_of(container: Any, key: str) -> list[dict[str, Any]]:
+    if isinstance(container, dict):
+        items = container.get(key)
+        if isinstance(items, list):
+            return [item for item in items if isinstance(item, dict)]
+    return []

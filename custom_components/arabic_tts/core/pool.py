@@ -1,0 +1,181 @@
+"""Warm, reusable WebSocket connections: one request at a time on each socket.
+
+A request should never pay a handshake that could have been paid earlier. The pool keeps
+``min_idle`` sockets open ahead of demand (counting sockets in use, so one household's
+sequential requests share one socket), takes back a socket after a clean reply,
+notices sockets the provider closed while idle (each open socket has a watcher task) and
+replaces them in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from websockets.asyncio.client import ClientConnection
+from websockets.protocol import State
+
+from .errors import AuthFailed, InsufficientFunds, TtsError
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_WARM_BACKOFF = 60.0
+MIN_HEALTHY_LIFETIME = 5.0
+CLOSE_TIMEOUT = 2.0
+
+
+class WebSocketPool:
+    """A small pool of open connections made by ``connect``."""
+
+    def __init__(
+        self,
+        connect: Callable[[], Awaitable[ClientConnection]],
+        *,
+        name: str,
+        min_idle: int = 1,
+        max_idle: int = 4,
+        no_rewarm_close_codes: frozenset[int] = frozenset(),
+    ) -> None:
+        self._connect_fn = connect
+        self._name = name
+        self._min_idle = min_idle
+        self._max_idle = max_idle
+        self._no_rewarm_close_codes = no_rewarm_close_codes
+        self._idle: list[ClientConnection] = []
+        self._in_use: set[ClientConnection] = set()
+        self._opened_at: dict[ClientConnection, float] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._warm_task: asyncio.Task[None] | None = None
+        self._warm_wanted = False
+        self._warm_blocked = False
+        self._backoff = 1.0
+        self._closed = False
+
+    @property
+    def idle_count(self) -> int:
+        """Open sockets waiting for a request."""
+        return sum(1 for conn in self._idle if conn.state is State.OPEN)
+
+    async def acquire(self) -> tuple[ClientConnection, bool]:
+        """Return an open socket and whether it was reused (warm) or new."""
+        while self._idle:
+            conn = self._idle.pop()
+            if conn.state is State.OPEN:
+                self._in_use.add(conn)
+                return conn, True
+        conn = await self._open()
+        self._in_use.add(conn)
+        return conn, False
+
+    def release(self, conn: ClientConnection) -> None:
+        """Give back a socket whose last reply ended cleanly."""
+        self._in_use.discard(conn)
+        self._warm_blocked = False
+        self._backoff = 1.0
+        if self._closed or conn.state is not State.OPEN or len(self._idle) >= self._max_idle:
+            self._spawn(self._close_quietly(conn))
+            return
+        self._idle.append(conn)
+
+    async def discard(self, conn: ClientConnection) -> None:
+        """Close a socket in an unknown state (mid-reply, after an error)."""
+        self._in_use.discard(conn)
+        with contextlib.suppress(ValueError):
+            self._idle.remove(conn)
+        await self._close_quietly(conn)
+        self._ensure_warm()
+
+    def start_warming(self) -> None:
+        """Keep ``min_idle`` sockets open from now on (start-up, after configuration)."""
+        self._warm_wanted = True
+        self._ensure_warm()
+
+    async def wait_warm(self, timeout: float) -> bool:
+        """Wait until a warm socket exists (tests and benchmarks); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.idle_count >= min(1, self._min_idle):
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
+    async def close(self) -> None:
+        """Close every socket and cancel and await every task the pool started."""
+        self._closed = True
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for conn in list(self._opened_at):
+            await self._close_quietly(conn)
+        self._idle.clear()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _open(self) -> ClientConnection:
+        conn = await self._connect_fn()
+        self._opened_at[conn] = time.monotonic()
+        self._spawn(self._watch(conn))
+        return conn
+
+    async def _watch(self, conn: ClientConnection) -> None:
+        """Notice a socket closing (idle timeout, server restart) and replace it."""
+        await conn.wait_closed()
+        opened = self._opened_at.pop(conn, time.monotonic())
+        was_idle = conn in self._idle
+        with contextlib.suppress(ValueError):
+            self._idle.remove(conn)
+        code = conn.close_code
+        if code in self._no_rewarm_close_codes:
+            self._warm_blocked = True
+            _LOGGER.warning(
+                "%s closed a connection with code %s; not reconnecting", self._name, code
+            )
+            return
+        if was_idle:
+            _LOGGER.debug("%s closed an idle connection (code %s); replacing it", self._name, code)
+            if time.monotonic() - opened < MIN_HEALTHY_LIFETIME:
+                self._backoff = min(self._backoff * 2, MAX_WARM_BACKOFF)
+        self._ensure_warm()
+
+    def _ensure_warm(self) -> None:
+        if (
+            self._closed
+            or not self._warm_wanted
+            or self._warm_blocked
+            or (self._warm_task is not None and not self._warm_task.done())
+            or len(self._idle) + len(self._in_use) >= self._min_idle
+        ):
+            return
+        self._warm_task = self._spawn(self._warm())
+
+    async def _warm(self) -> None:
+        while not self._closed and len(self._idle) + len(self._in_use) < self._min_idle:
+            try:
+                conn = await self._open()
+            except (AuthFailed, InsufficientFunds) as err:
+                _LOGGER.warning("%s: cannot keep a connection warm: %s", self._name, err)
+                self._warm_blocked = True
+                return
+            except TtsError as err:
+                _LOGGER.debug("%s: warm connection failed (%s); retrying", self._name, err)
+                await asyncio.sleep(self._backoff)
+                self._backoff = min(self._backoff * 2, MAX_WARM_BACKOFF)
+                continue
+            if self._closed:
+                await self._close_quietly(conn)
+                return
+            self._idle.append(conn)
+
+    def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @staticmethod
+    async def _close_quietly(conn: ClientConnection) -> None:
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await conn.close()

@@ -1,0 +1,91 @@
+"""JSON over HTTPS with every failure mapped onto the shared error codes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+
+from .errors import (
+    AuthFailed,
+    BadRequest,
+    InsufficientFunds,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+    TtsError,
+    UnknownVoice,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def error_for_status(status: int, detail: str, *, provider: str, what: str) -> TtsError:
+    """Map an HTTP status onto the error family."""
+    detail = f": {detail}" if detail else ""
+    if status in (401, 403):
+        return AuthFailed(f"{provider} refused the API key while {what}{detail}", provider=provider)
+    if status == 402:
+        return InsufficientFunds(f"{provider} wallet is empty{detail}", provider=provider)
+    if status == 404:
+        return UnknownVoice(f"{provider} found nothing while {what}{detail}", provider=provider)
+    if status == 429:
+        return RateLimited(f"{provider} is rate limiting requests{detail}", provider=provider)
+    if 400 <= status < 500:
+        return BadRequest(f"{provider} refused the request while {what}{detail}", provider=provider)
+    if status >= 500:
+        return ProviderUnavailable(
+            f"{provider} had a server error ({status}) while {what}{detail}", provider=provider
+        )
+    return ProviderError(f"{provider} answered {status} while {what}{detail}", provider=provider)
+
+
+def _detail(body: Any) -> str:
+    if isinstance(body, dict):
+        for key in ("errorMessage", "message", "error", "detail"):
+            if isinstance(body.get(key), str):
+                return str(body[key])
+    return ""
+
+
+async def request_json(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    provider: str,
+    what: str,
+    headers: dict[str, str],
+    json_body: Any = None,
+    timeout: float = 10.0,
+    status_errors: dict[int, type[TtsError]] | None = None,
+) -> Any:
+    """Send one request and return its JSON body, raising TtsError on any failure."""
+    try:
+        async with asyncio.timeout(timeout):
+            async with session.request(method, url, headers=headers, json=json_body) as response:
+                try:
+                    body: Any = await response.json(content_type=None)
+                except ValueError:
+                    body = None
+                if response.status >= 400:
+                    detail = _detail(body)
+                    if status_errors and response.status in status_errors:
+                        error_type = status_errors[response.status]
+                        return_error = error_type(
+                            f"{provider} refused the request while {what}"
+                            + (f": {detail}" if detail else ""),
+                            provider=provider,
+                        )
+                        raise return_error
+                    raise error_for_status(response.status, detail, provider=provider, what=what)
+                return body
+    except TimeoutError as err:
+        raise ProviderTimeout(f"{provider} did not answer in {timeout:g} s while {what}") from err
+    except aiohttp.ClientError as err:
+        raise ProviderUnavailable(
+            f"cannot reach {provider} while {what} ({type(err).__name__})", provider=provider
+        ) from err

@@ -1,0 +1,235 @@
+"""Faseeh client against the protocol-faithful fake: bytes, messages, errors, reuse."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+
+from custom_components.arabic_tts.core.audio import AudioFormat
+from custom_components.arabic_tts.core.errors import (
+    AuthFailed,
+    BadRequest,
+    InsufficientFunds,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+    TtsError,
+    UnknownVoice,
+)
+from custom_components.arabic_tts.core.faseeh import FaseehClient, FaseehVoiceSettings
+from tests.core.helpers import collect
+from tests.fakes.audio import pcm_for_text
+from tests.fakes.faseeh import FakeFaseeh, Fault
+
+TEXT = "مرحبا بك في فصيح كيف يمكنني مساعدتك اليوم"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeFaseeh]:
+    async with FakeFaseeh() as server:
+        yield server
+
+
+@pytest.fixture
+async def client(fake: FakeFaseeh) -> AsyncIterator[FaseehClient]:
+    faseeh = FaseehClient(
+        "faseeh-key", ws_url=fake.ws_url, api_url=fake.api_url, provider_timeout=2.0
+    )
+    yield faseeh
+    await faseeh.close()
+
+
+SETTINGS = FaseehVoiceSettings(
+    voice_id="ar-egyptian-male-1", model_id="faseeh-v1-preview", stability=0.7, speed=1.1
+)
+
+
+async def test_streams_exact_pcm_and_sends_init_and_text(
+    fake: FakeFaseeh, client: FaseehClient
+) -> None:
+    fake.frame_sizes = [4801, 333, 7]
+    formats, pcm, sizes = await collect(client.synthesize(TEXT, SETTINGS))
+    assert formats == {AudioFormat(24000)}
+    assert pcm == pcm_for_text(TEXT, 24000)
+    assert all(size % 2 == 0 for size in sizes)
+    record = fake.connections[0]
+    assert record.key_via == "header"
+    assert record.init == {
+        "type": "initConnection",
+        "model_id": "faseeh-v1-preview",
+        "voice_id": "ar-egyptian-male-1",
+        "voice_settings": {"stability": 0.7, "speed": 1.1},
+    }
+    assert "x_api_key" not in record.init
+    assert record.messages[-1] == {"type": "text", "text": TEXT, "try_trigger_generation": True}
+    assert fake.generations[0].text == TEXT
+
+
+async def test_sample_rate_is_honoured(fake: FakeFaseeh, client: FaseehClient) -> None:
+    fake.sample_rate = 16000
+    formats, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
+    assert formats == {AudioFormat(16000)}
+    assert pcm == pcm_for_text(TEXT, 16000)
+
+
+async def test_socket_reused_per_settings(fake: FakeFaseeh, client: FaseehClient) -> None:
+    client.start_warming(SETTINGS)
+    assert await client.pool(SETTINGS).wait_warm(5)
+    for _ in range(3):
+        _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
+        assert pcm == pcm_for_text(TEXT, 24000)
+    assert len(fake.connections) == 1
+    other = FaseehVoiceSettings(voice_id="ar-najdi-female-1")
+    await collect(client.synthesize(TEXT, other))
+    assert len(fake.connections) == 2
+    assert fake.connections[1].init is not None
+    assert fake.connections[1].init["voice_id"] == "ar-najdi-female-1"
+
+
+async def test_idle_close_is_replaced_invisibly(fake: FakeFaseeh, client: FaseehClient) -> None:
+    await collect(client.synthesize(TEXT, SETTINGS))
+    await fake.close_all_idle(1000)
+    _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
+    assert pcm == pcm_for_text(TEXT, 24000)
+
+
+async def test_close_race_before_audio_is_retried(fake: FakeFaseeh, client: FaseehClient) -> None:
+    fake.faults.append(Fault.close(1001, "restart"))
+    _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
+    assert pcm == pcm_for_text(TEXT, 24000)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (Fault.error_code(40101, "Invalid API key"), AuthFailed),
+        (Fault.error_code(40001, "Payload too large"), BadRequest),
+        (
+            Fault.error_code(40201, "Insufficient wallet balance. Required: $0.05"),
+            InsufficientFunds,
+        ),
+        (Fault.error_code(40301, "No access"), BadRequest),
+        (Fault.error_code(42901, "Concurrency limit exceeded"), RateLimited),
+        (Fault.error_code(50001, "Internal error"), ProviderError),
+        (Fault.error_type("Insufficient wallet balance"), InsufficientFunds),
+        (Fault.error_type("Something broke"), ProviderError),
+    ],
+)
+async def test_both_error_shapes(
+    fake: FakeFaseeh, client: FaseehClient, fault: Fault, error: type[TtsError]
+) -> None:
+    fake.faults.append(fault)
+    with pytest.raises(error) as caught:
+        await collect(client.synthesize(TEXT, SETTINGS))
+    assert type(caught.value) is error
+    assert "faseeh-key" not in str(caught.value)
+
+
+async def test_short_text_is_refused_as_bad_request(client: FaseehClient) -> None:
+    with pytest.raises(BadRequest, match="3 words"):
+        await collect(client.synthesize("نعم", SETTINGS))
+
+
+async def test_empty_wallet(fake: FakeFaseeh) -> None:
+    fake.balances["faseeh-key"] = 0.0
+    client = FaseehClient("faseeh-key", ws_url=fake.ws_url, api_url=fake.api_url)
+    try:
+        with pytest.raises(InsufficientFunds, match="Required"):
+            await collect(client.synthesize(TEXT, SETTINGS))
+    finally:
+        await client.close()
+
+
+async def test_concurrency_limit_is_rate_limited(fake: FakeFaseeh, client: FaseehClient) -> None:
+    fake.frame_sizes = [960]
+    fake.frame_interval = 0.02
+    results = await asyncio.gather(
+        *(collect(client.synthesize(f"{TEXT} {n}", SETTINGS)) for n in range(3)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(result, RateLimited) for result in results) == 1
+    assert sum(isinstance(result, tuple) for result in results) == 2
+
+
+async def test_invalid_key_and_unknown_voice_and_model() -> None:
+    async with FakeFaseeh() as fake:
+        bad = FaseehClient("wrong", ws_url=fake.ws_url, api_url=fake.api_url)
+        good = FaseehClient("faseeh-key", ws_url=fake.ws_url, api_url=fake.api_url)
+        fake.forbidden_models.add("faseeh-v1-preview")
+        try:
+            with pytest.raises(AuthFailed):
+                await collect(bad.synthesize(TEXT, SETTINGS))
+            with pytest.raises(AuthFailed):
+                await bad.validate_key()
+            with pytest.raises(UnknownVoice):
+                await collect(good.synthesize(TEXT, FaseehVoiceSettings(voice_id="nobody")))
+            with pytest.raises(BadRequest, match="no access"):
+                await collect(good.synthesize(TEXT, SETTINGS))
+        finally:
+            await bad.close()
+            await good.close()
+
+
+async def test_drop_mid_reply_is_provider_unavailable(
+    fake: FakeFaseeh, client: FaseehClient
+) -> None:
+    fake.faults.append(Fault.drop_after_bytes(9600))
+    received = bytearray()
+    stream = client.synthesize(TEXT, SETTINGS)
+    with pytest.raises(ProviderUnavailable):
+        async with contextlib.aclosing(stream):
+            async for chunk in stream:
+                received += chunk.pcm
+    assert bytes(received) == pcm_for_text(TEXT, 24000)[: len(received)]
+    _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
+    assert pcm == pcm_for_text(TEXT, 24000)
+
+
+async def test_stall_times_out(fake: FakeFaseeh) -> None:
+    client = FaseehClient(
+        "faseeh-key", ws_url=fake.ws_url, api_url=fake.api_url, provider_timeout=0.3
+    )
+    fake.faults.append(Fault.stall_after_bytes(4800))
+    try:
+        with pytest.raises(ProviderTimeout):
+            await collect(client.synthesize(TEXT, SETTINGS))
+    finally:
+        await client.close()
+
+
+async def test_slow_init_times_out(fake: FakeFaseeh) -> None:
+    fake.init_delay = 2.0
+    client = FaseehClient(
+        "faseeh-key", ws_url=fake.ws_url, api_url=fake.api_url, connect_timeout=0.3
+    )
+    try:
+        with pytest.raises(ProviderTimeout):
+            await collect(client.synthesize(TEXT, SETTINGS))
+    finally:
+        await client.close()
+
+
+async def test_rest_models_and_voices(fake: FakeFaseeh, client: FaseehClient) -> None:
+    assert "faseeh-mini-v1-preview" in await client.validate_key()
+    voices = {voice.voice_id: voice for voice in await client.list_voices()}
+    assert voices["ar-egyptian-male-1"].language == "ar-EG"
+    assert {r.headers.get("x-api-key") for r in fake.rest_requests} == {"faseeh-key"}
+    fake.rest_status_override["/api/v1/models"] = 503
+    with pytest.raises(ProviderUnavailable):
+        await client.list_models()
+
+
+async def test_key_never_logged(
+    fake: FakeFaseeh, client: FaseehClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await collect(client.synthesize(TEXT, SETTINGS))
+    fake.faults.append(Fault.error_code(40101, "Invalid API key"))
+    with pytest.raises(AuthFailed):
+        await collect(client.synthesize(TEXT, SETTINGS))
+    assert "faseeh-key" not in caplog.text

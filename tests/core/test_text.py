@@ -1,0 +1,83 @@
+"""Sentence splitting: early pieces for streaming, nothing lost, limits respected."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from custom_components.arabic_tts.core.text import (
+    SentenceSplitter,
+    split_for_limit,
+    split_sentences,
+)
+
+ARABIC = "الباب الأمامي مفتوح. هل تريد أن أغلقه؟ الجو بارد اليوم؛ شغّل المدفأة من فضلك."
+
+
+def test_arabic_sentences_split_at_arabic_punctuation() -> None:
+    assert [piece.strip() for piece in split_sentences(ARABIC)] == [
+        "الباب الأمامي مفتوح.",
+        "هل تريد أن أغلقه؟",
+        "الجو بارد اليوم؛",
+        "شغّل المدفأة من فضلك.",
+    ]
+
+
+def test_pieces_keep_whitespace_so_join_gives_text_back() -> None:
+    assert "".join(split_sentences(ARABIC)) == ARABIC
+
+
+def test_streaming_releases_a_sentence_once_the_next_word_starts() -> None:
+    splitter = SentenceSplitter()
+    assert splitter.feed("الباب الأمامي ") == []
+    assert splitter.feed("مفتوح.") == []
+    assert splitter.feed(" هل") == ["الباب الأمامي مفتوح. "]
+    assert splitter.feed(" تريد") == []
+    assert splitter.flush() == ["هل تريد"]
+
+
+def test_latin_abbreviation_is_not_a_boundary() -> None:
+    assert len(split_sentences("Dr. Smith is here. He waits.")) == 2
+
+
+def test_long_clause_splits_at_arabic_comma() -> None:
+    clause = "كلمة " * 40
+    pieces = SentenceSplitter(soft_limit=100).feed(f"{clause}، {clause}، وبعد")
+    assert pieces and pieces[0].rstrip().endswith("،")
+
+
+def test_minimum_size_joins_short_sentences() -> None:
+    splitter = SentenceSplitter(min_chars=10, min_words=3)
+    assert splitter.feed("نعم. حسناً. سأفتح الباب الآن. ثم") == ["نعم. حسناً. سأفتح الباب الآن. "]
+
+
+def test_split_for_limit_respects_limit_at_sentence_boundaries() -> None:
+    text = ARABIC * 60
+    pieces = split_for_limit(text, 2000)
+    assert len(pieces) > 1
+    assert all(len(piece) <= 2000 for piece in pieces)
+    assert "".join(pieces) == text
+    assert all(piece.rstrip()[-1] in ".؟؛" for piece in pieces)
+
+
+text_alphabet = st.sampled_from(list("ابت ثجح. ؟؛،,!\nabc"))
+
+
+@given(st.text(alphabet=text_alphabet, max_size=400), st.lists(st.integers(0, 400), max_size=20))
+def test_streamed_pieces_conserve_text(text: str, cuts: list[int]) -> None:
+    splitter = SentenceSplitter(soft_limit=40)
+    pieces: list[str] = []
+    start = 0
+    for cut in sorted(set(cuts)):
+        pieces.extend(splitter.feed(text[start:cut]))
+        start = max(start, cut)
+    pieces.extend(splitter.feed(text[start:]))
+    pieces.extend(splitter.flush())
+    assert "".join(pieces) == text
+
+
+@given(st.text(alphabet=text_alphabet, max_size=600), st.integers(min_value=5, max_value=80))
+def test_split_for_limit_conserves_and_bounds(text: str, limit: int) -> None:
+    pieces = split_for_limit(text, limit)
+    assert "".join(pieces) == text
+    assert all(0 < len(piece) <= limit for piece in pieces)

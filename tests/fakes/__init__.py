@@ -1,0 +1,1 @@
+"""Protocol-faithful fake Hamsa and Faseeh servers used by the test suite."""
