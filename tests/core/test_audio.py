@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from custom_components.arabic_tts.core.audio import (
     AudioFormat,
+    PcmStreamDecoder,
     Rechunker,
     SampleAligner,
     mulaw_decode,
@@ -18,7 +19,6 @@ from custom_components.arabic_tts.core.audio import (
     resample,
     wav_header,
 )
-from custom_components.arabic_tts.core.hamsa import HamsaAudioDecoder
 from tests.fakes.audio import mulaw_encode as fake_mulaw_encode
 from tests.fakes.audio import wav_header_streaming
 
@@ -96,12 +96,12 @@ def test_mulaw_known_values() -> None:
     pcm_bytes,
     cut_lists,
 )
-def test_hamsa_decoder_strips_streaming_wav_header(
+def test_stream_decoder_strips_streaming_wav_header(
     rate: int, channels: int, pcm: bytes, cuts: list[int]
 ) -> None:
     pcm = pcm[: len(pcm) - len(pcm) % (2 * channels)]
     stream = wav_header_streaming(rate, channels=channels) + pcm
-    decoder = HamsaAudioDecoder(mulaw=False)
+    decoder = PcmStreamDecoder(AudioFormat(16000))
     out = b"".join(decoder.feed(frame) for frame in _split(stream, cuts)) + decoder.flush()
     assert out == pcm
     if pcm:
@@ -109,16 +109,16 @@ def test_hamsa_decoder_strips_streaming_wav_header(
 
 
 @given(pcm_bytes, cut_lists)
-def test_hamsa_decoder_without_header_is_16k_pcm(pcm: bytes, cuts: list[int]) -> None:
-    decoder = HamsaAudioDecoder(mulaw=False)
+def test_stream_decoder_without_header_is_16k_pcm(pcm: bytes, cuts: list[int]) -> None:
+    decoder = PcmStreamDecoder(AudioFormat(16000))
     out = b"".join(decoder.feed(frame) for frame in _split(pcm, cuts)) + decoder.flush()
     assert out == pcm
     assert decoder.format == AudioFormat(16000)
 
 
 @given(st.binary(max_size=2000), cut_lists)
-def test_hamsa_decoder_mulaw_conserves_samples(data: bytes, cuts: list[int]) -> None:
-    decoder = HamsaAudioDecoder(mulaw=True)
+def test_stream_decoder_mulaw_conserves_samples(data: bytes, cuts: list[int]) -> None:
+    decoder = PcmStreamDecoder(AudioFormat(8000), mulaw=True)
     out = b"".join(decoder.feed(frame) for frame in _split(data, cuts)) + decoder.flush()
     assert out == mulaw_decode(data)
     assert decoder.format == AudioFormat(8000)

@@ -205,6 +205,51 @@ def wav_header(fmt: AudioFormat, frames: int = 0) -> bytes:
     )
 
 
+class PcmStreamDecoder:
+    """Turns one reply's byte stream into sample-aligned PCM16 with its format.
+
+    Strips a ``RIFF…WAVE`` header at the start (taking its format), decodes µ-law when
+    asked, and carries split samples across frames. Used for Hamsa replies and espeak-ng.
+    """
+
+    def __init__(self, default_format: AudioFormat, *, mulaw: bool = False) -> None:
+        self.format = default_format
+        self.mulaw = mulaw
+        self._head = b""
+        self._head_done = False
+        self._aligner = SampleAligner(default_format.bytes_per_sample)
+
+    def feed(self, frame: bytes) -> bytes:
+        """Return the whole PCM16 samples this frame completes (ValueError: bad header)."""
+        if not self._head_done:
+            self._head += frame
+            if len(self._head) < RIFF_MIN_HEADER and self._head[:4] == b"RIFF"[: len(self._head)]:
+                return b""  # might still become a WAV header
+            if looks_like_wav(self._head):
+                header = parse_wav_header(self._head)
+                if header is None:
+                    return b""
+                self.format = header.format
+                self._aligner = SampleAligner(header.format.bytes_per_sample)
+                self.mulaw = False
+                frame = self._head[header.data_offset :]
+            else:
+                frame = self._head
+            self._head = b""
+            self._head_done = True
+        if self.mulaw:
+            return mulaw_decode(frame)
+        return self._aligner.feed(frame)
+
+    def flush(self) -> bytes:
+        """End of stream: release bytes held while checking for a header."""
+        if self._head_done:
+            return b""
+        self._head_done = True
+        head, self._head = self._head, b""
+        return mulaw_decode(head) if self.mulaw else self._aligner.feed(head)
+
+
 # --- Resampling -------------------------------------------------------------------------
 
 

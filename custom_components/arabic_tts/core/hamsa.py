@@ -19,15 +19,7 @@ import aiohttp
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from .audio import (
-    RIFF_MIN_HEADER,
-    AudioFormat,
-    PcmChunk,
-    SampleAligner,
-    looks_like_wav,
-    mulaw_decode,
-    parse_wav_header,
-)
+from .audio import AudioFormat, PcmChunk, PcmStreamDecoder
 from .errors import (
     AuthFailed,
     BadRequest,
@@ -86,59 +78,6 @@ class _Retry(Exception):
     def __init__(self, error: TtsError) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-class HamsaAudioDecoder:
-    """Turns a reply's binary frames into sample-aligned PCM16 with its format.
-
-    Strips a ``RIFF…WAVE`` header at the start of the reply (taking its rate), decodes
-    µ-law, and carries odd bytes across frames.
-    """
-
-    def __init__(self, *, mulaw: bool, rate: int | None = None) -> None:
-        self._mulaw = mulaw
-        self._format = AudioFormat(rate or (MULAW_RATE if mulaw else PCM_RATE))
-        self._head = b""
-        self._head_done = False
-        self._aligner = SampleAligner()
-
-    @property
-    def format(self) -> AudioFormat:
-        """The reply's audio format (final once the first bytes were seen)."""
-        return self._format
-
-    def feed(self, frame: bytes) -> bytes:
-        """Return the whole PCM16 samples this frame completes."""
-        if not self._head_done:
-            self._head += frame
-            if len(self._head) < RIFF_MIN_HEADER and self._head[:4] == b"RIFF"[: len(self._head)]:
-                return b""  # might still become a WAV header
-            if looks_like_wav(self._head):
-                try:
-                    header = parse_wav_header(self._head)
-                except ValueError as err:
-                    raise ProviderError(f"Hamsa sent an unusable WAV header ({err})") from err
-                if header is None:
-                    return b""
-                self._format = header.format
-                self._aligner = SampleAligner(header.format.bytes_per_sample)
-                self._mulaw = False
-                frame = self._head[header.data_offset :]
-            else:
-                frame = self._head
-            self._head = b""
-            self._head_done = True
-        if self._mulaw:
-            return mulaw_decode(frame)
-        return self._aligner.feed(frame)
-
-    def flush(self) -> bytes:
-        """End of reply: release bytes held while checking for a header."""
-        if self._head_done:
-            return b""
-        self._head_done = True
-        head, self._head = self._head, b""
-        return mulaw_decode(head) if self._mulaw else self._aligner.feed(head)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +225,9 @@ class HamsaClient:
         except ConnectionClosed as err:
             raise _Retry(self._closed_error(err, text, mid_reply=False)) from None
 
-        decoder = HamsaAudioDecoder(mulaw=settings.mulaw)
+        decoder = PcmStreamDecoder(
+            AudioFormat(MULAW_RATE if settings.mulaw else PCM_RATE), mulaw=settings.mulaw
+        )
         floor = len(text) * MIN_SECONDS_PER_CHAR
         holdback = min(floor, HOLDBACK_CAP_SECONDS)
         held: list[bytes] = []
@@ -311,7 +252,10 @@ class HamsaClient:
 
             if isinstance(message, bytes):
                 deadline = loop.time() + self.provider_timeout
-                pcm = decoder.feed(message)
+                try:
+                    pcm = decoder.feed(message)
+                except ValueError as err:
+                    raise ProviderError(f"Hamsa sent unusable audio ({err}).") from None
                 if not pcm:
                     continue
                 seconds = decoder.format.seconds(len(pcm))
