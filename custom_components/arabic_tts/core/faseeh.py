@@ -22,6 +22,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from .audio import AudioFormat, PcmChunk, SampleAligner
+from .client import CloudClient
 from .errors import (
     AuthFailed,
     BadRequest,
@@ -34,7 +35,6 @@ from .errors import (
     error_for_message,
 )
 from .pool import WebSocketPool
-from .rest import request_json
 from .voices import FASEEH_DEFAULT_MODEL, FASEEH_DEFAULT_VOICE, Voice, faseeh_voice
 from .websocket import open_websocket
 
@@ -126,10 +126,11 @@ class _Retry(Exception):
         self.error = error
 
 
-class FaseehClient:
+class FaseehClient(CloudClient):
     """Streams Faseeh speech over warm, per-settings WebSockets; REST for models and voices."""
 
     provider = "faseeh"
+    provider_name = PROVIDER
 
     def __init__(
         self,
@@ -142,18 +143,16 @@ class FaseehClient:
         connect_timeout: float = 10.0,
         max_idle: int = 2,
     ) -> None:
-        self._api_key = api_key
-        self._ws_url = ws_url
-        self._api_url = api_url.rstrip("/")
-        self._session = session
-        self._own_session = session is None
-        self.provider_timeout = provider_timeout
-        self.connect_timeout = connect_timeout
+        super().__init__(
+            api_key,
+            ws_url=ws_url,
+            api_url=api_url,
+            session=session,
+            provider_timeout=provider_timeout,
+            connect_timeout=connect_timeout,
+        )
         self._max_idle = max_idle
         self._pools: dict[FaseehVoiceSettings, WebSocketPool] = {}
-
-    def __repr__(self) -> str:
-        return f"FaseehClient(ws_url={self._ws_url!r})"
 
     def pool(self, settings: FaseehVoiceSettings) -> WebSocketPool:
         """The warm sockets initialised for ``settings``."""
@@ -174,9 +173,7 @@ class FaseehClient:
         pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
             await pool.close()
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None
+        await super().close()
 
     async def _connect(self, settings: FaseehVoiceSettings) -> ClientConnection:
         conn = await open_websocket(
@@ -301,21 +298,11 @@ class FaseehClient:
 
     # --- REST ---------------------------------------------------------------------------
 
-    def _rest_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        return self._session
+    def _rest_headers(self) -> dict[str, str]:
+        return {"x-api-key": self._api_key}
 
     async def _get(self, path: str, what: str) -> Any:
-        return await request_json(
-            self._rest_session(),
-            "GET",
-            f"{self._api_url}{path}",
-            provider=PROVIDER,
-            what=what,
-            headers={"x-api-key": self._api_key},
-            timeout=self.connect_timeout,
-        )
+        return await self._rest("GET", path, what)
 
     async def validate_key(self) -> list[str]:
         """A free call that proves the key works; returns the model ids."""

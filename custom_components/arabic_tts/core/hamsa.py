@@ -20,6 +20,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from .audio import AudioFormat, PcmChunk, PcmStreamDecoder
+from .client import CloudClient
 from .errors import (
     AuthFailed,
     BadRequest,
@@ -32,7 +33,6 @@ from .errors import (
     error_for_message,
 )
 from .pool import WebSocketPool
-from .rest import request_json
 from .text import split_for_limit
 from .voices import (
     HAMSA,
@@ -89,10 +89,11 @@ class HamsaVoiceSettings:
     mulaw: bool = False
 
 
-class HamsaClient:
+class HamsaClient(CloudClient):
     """Streams Hamsa speech over warm WebSockets; preloads and lists voices over REST."""
 
     provider = HAMSA
+    provider_name = PROVIDER
 
     def __init__(
         self,
@@ -105,13 +106,14 @@ class HamsaClient:
         connect_timeout: float = 10.0,
         max_idle: int = 4,
     ) -> None:
-        self._api_key = api_key
-        self._ws_url = ws_url
-        self._api_url = api_url.rstrip("/")
-        self._session = session
-        self._own_session = session is None
-        self.provider_timeout = provider_timeout
-        self.connect_timeout = connect_timeout
+        super().__init__(
+            api_key,
+            ws_url=ws_url,
+            api_url=api_url,
+            session=session,
+            provider_timeout=provider_timeout,
+            connect_timeout=connect_timeout,
+        )
         self.preloaded: set[str] = set()
         self._pool = WebSocketPool(
             self._connect,
@@ -119,9 +121,6 @@ class HamsaClient:
             max_idle=max_idle,
             no_rewarm_close_codes=frozenset({CLOSE_INVALID_KEY, CLOSE_WALLET_EMPTY}),
         )
-
-    def __repr__(self) -> str:
-        return f"HamsaClient(ws_url={self._ws_url!r})"
 
     @property
     def pool(self) -> WebSocketPool:
@@ -137,9 +136,7 @@ class HamsaClient:
     async def close(self) -> None:
         """Close sockets, tasks and the HTTP session we own."""
         await self._pool.close()
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None
+        await super().close()
 
     async def _connect(self) -> ClientConnection:
         return await open_websocket(
@@ -326,24 +323,15 @@ class HamsaClient:
 
     # --- REST ---------------------------------------------------------------------------
 
-    def _rest_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        return self._session
-
     def _rest_headers(self) -> dict[str, str]:
         return {"Authorization": f"Token {self._api_key}"}
 
     async def validate_key(self) -> str:
         """A free call that proves the key works; returns the project id."""
-        body = await request_json(
-            self._rest_session(),
+        body = await self._rest(
             "GET",
-            f"{self._api_url}/v1/projects/by-api-key",
-            provider=PROVIDER,
-            what="checking the API key",
-            headers=self._rest_headers(),
-            timeout=self.connect_timeout,
+            "/v1/projects/by-api-key",
+            "checking the API key",
         )
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict) or "id" not in data:
@@ -354,15 +342,11 @@ class HamsaClient:
         """Ask Hamsa to load a cloned voice so the WebSocket can use it."""
         if not is_custom_voice_id(voice_id):
             raise BadRequest(f"'{voice_id}' is not a custom voice id (a UUID).", provider=PROVIDER)
-        await request_json(
-            self._rest_session(),
+        await self._rest(
             "POST",
-            f"{self._api_url}/v2/tts/voices/custom/preload",
-            provider=PROVIDER,
-            what=f"preloading custom voice {voice_id}",
-            headers=self._rest_headers(),
+            "/v2/tts/voices/custom/preload",
+            f"preloading custom voice {voice_id}",
             json_body={"voiceId": voice_id},
-            timeout=self.connect_timeout,
             status_errors={400: UnknownVoice, 404: UnknownVoice},
         )
         self.preloaded.add(voice_id)
@@ -378,14 +362,10 @@ class HamsaClient:
     async def list_voices(self) -> list[Voice]:
         """Built-in speakers from the live catalogue plus the account's cloned voices."""
         voices: list[Voice] = []
-        catalog = await request_json(
-            self._rest_session(),
+        catalog = await self._rest(
             "GET",
-            f"{self._api_url}/v2/tts/voices/catalog",
-            provider=PROVIDER,
-            what="listing voices",
-            headers=self._rest_headers(),
-            timeout=self.connect_timeout,
+            "/v2/tts/voices/catalog",
+            "listing voices",
         )
         for entry in _list_of(catalog, "voices"):
             name = entry.get("name") or entry.get("id")
@@ -400,14 +380,10 @@ class HamsaClient:
                     gender if isinstance(gender, str) else None,
                 )
             )
-        custom = await request_json(
-            self._rest_session(),
+        custom = await self._rest(
             "GET",
-            f"{self._api_url}/v2/tts/voices?page=1&perPage=100",
-            provider=PROVIDER,
-            what="listing custom voices",
-            headers=self._rest_headers(),
-            timeout=self.connect_timeout,
+            "/v2/tts/voices?page=1&perPage=100",
+            "listing custom voices",
         )
         data = custom.get("data") if isinstance(custom, dict) else None
         for entry in _list_of(data, "voices"):

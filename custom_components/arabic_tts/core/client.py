@@ -1,0 +1,64 @@
+"""What every cloud client shares: the key, the URLs, timeouts and the REST session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+from .rest import request_json
+
+
+class CloudClient:
+    """Base of the Hamsa and Faseeh clients.
+
+    The key lives only in this object's private attribute and in request headers; it is
+    left out of ``repr`` so it cannot reach a log line by accident.
+    """
+
+    provider_name = "provider"
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        ws_url: str,
+        api_url: str,
+        session: aiohttp.ClientSession | None,
+        provider_timeout: float,
+        connect_timeout: float,
+    ) -> None:
+        self._api_key = api_key
+        self._ws_url = ws_url
+        self._api_url = api_url.rstrip("/")
+        self._session = session
+        self._own_session = session is None
+        self.provider_timeout = provider_timeout
+        self.connect_timeout = connect_timeout
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(ws_url={self._ws_url!r})"
+
+    async def close(self) -> None:
+        """Close the HTTP session if this client created it."""
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _rest_headers(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    async def _rest(self, method: str, path: str, what: str, **options: Any) -> Any:
+        """One REST call to the provider's API base, errors mapped onto TtsError."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return await request_json(
+            self._session,
+            method,
+            f"{self._api_url}{path}",
+            provider=self.provider_name,
+            what=what,
+            headers=self._rest_headers(),
+            timeout=self.connect_timeout,
+            **options,
+        )
