@@ -1,0 +1,137 @@
+"""Arabic text-to-speech (Hamsa, Faseeh) for Home Assistant."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_API_KEY, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import issue_registry as ir
+
+from .const import (
+    CONF_CUSTOM_VOICES,
+    CONF_PROVIDER,
+    DOMAIN,
+    ISSUE_INSUFFICIENT_FUNDS,
+    PROVIDER_FASEEH,
+    PROVIDER_NAMES,
+)
+from .core.errors import AuthFailed, TtsError
+from .core.faseeh import FaseehClient
+from .core.hamsa import HamsaClient
+from .core.providers import ProviderClient
+from .core.voices import FASEEH_MODELS, Voice
+from .provider import async_list_voices, async_validate, create_client, faseeh_settings
+
+_LOGGER = logging.getLogger(__name__)
+
+PLATFORMS: list[Platform] = [Platform.TTS]
+
+
+@dataclass(slots=True)
+class ArabicTtsData:
+    """What a loaded entry keeps: the client with its warm sockets, and the voice lists."""
+
+    client: ProviderClient
+    voices: list[Voice]
+    models: list[str] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+type ArabicTtsConfigEntry = ConfigEntry[ArabicTtsData]
+
+
+def insufficient_funds_issue_id(entry: ConfigEntry) -> str:
+    """Repair issue id for an entry's empty wallet."""
+    return f"{ISSUE_INSUFFICIENT_FUNDS}_{entry.entry_id}"
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) -> bool:
+    """Check the key, preload cloned voices, warm a connection, add the TTS entity."""
+    provider = entry.data[CONF_PROVIDER]
+    placeholders = {"provider": PROVIDER_NAMES[provider]}
+    client = create_client(hass, entry.data)
+    try:
+        _unique_id, live_models = await async_validate(client, entry.data[CONF_API_KEY])
+    except AuthFailed as err:
+        await client.close()
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="auth_failed",
+            translation_placeholders=placeholders,
+        ) from err
+    except TtsError as err:
+        await client.close()
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="setup_failed",
+            translation_placeholders={**placeholders, "message": str(err)},
+        ) from err
+
+    try:
+        custom_voices: list[str] = list(entry.options.get(CONF_CUSTOM_VOICES, []))
+        voices, _ = await asyncio.gather(
+            async_list_voices(client, provider, custom_voices),
+            _async_preload(client, custom_voices),
+        )
+        if isinstance(client, FaseehClient):
+            try:
+                client.start_warming(faseeh_settings(entry.options))
+            except ValueError:
+                client.start_warming()
+        else:
+            client.start_warming()
+        entry.runtime_data = ArabicTtsData(
+            client=client,
+            voices=voices,
+            models=list(dict.fromkeys([*FASEEH_MODELS, *live_models]))
+            if provider == PROVIDER_FASEEH
+            else [],
+            options=dict(entry.options),
+        )
+        entry.async_on_unload(entry.add_update_listener(_async_update_listener))
+        await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    except BaseException:
+        await client.close()
+        raise
+    return True
+
+
+async def _async_preload(client: ProviderClient, voice_ids: list[str]) -> None:
+    """Preload every cloned voice again (Hamsa forgets them); failures are not fatal."""
+    if not isinstance(client, HamsaClient) or not voice_ids:
+        return
+
+    async def preload(voice_id: str) -> None:
+        try:
+            await client.preload_voice(voice_id)
+        except TtsError as err:
+            _LOGGER.warning("Could not preload Hamsa custom voice %s: %s", voice_id, err)
+        else:
+            _LOGGER.debug("Preloaded Hamsa custom voice %s", voice_id)
+
+    await asyncio.gather(*(preload(voice_id) for voice_id in voice_ids))
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) -> bool:
+    """Remove the entity, then close the warm sockets and their tasks."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.client.close()
+    return unloaded
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) -> None:
+    """Forget the entry's repair issue."""
+    ir.async_delete_issue(hass, DOMAIN, insufficient_funds_issue_id(entry))
+
+
+async def _async_update_listener(hass: HomeAssistant, entry: ArabicTtsConfigEntry) -> None:
+    """Reload when the options changed (a reauth reloads by itself)."""
+    if entry.options != entry.runtime_data.options:
+        hass.config_entries.async_schedule_reload(entry.entry_id)

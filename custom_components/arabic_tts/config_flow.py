@@ -1,0 +1,433 @@
+"""Config, reauth, reconfigure and options flows for Arabic TTS."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigEntryState,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import callback
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from .const import (
+    CONF_API_URL,
+    CONF_CUSTOM_VOICES,
+    CONF_DIALECT,
+    CONF_MODEL,
+    CONF_PROVIDER,
+    CONF_SPEED,
+    CONF_STABILITY,
+    CONF_VOICE,
+    CONF_WS_URL,
+    DIALECT_AUTO,
+    DOMAIN,
+    PROVIDER_FASEEH,
+    PROVIDER_HAMSA,
+    PROVIDER_NAMES,
+    PROVIDERS,
+    SPEED_MAX,
+    SPEED_MIN,
+    STABILITY_MAX,
+    STABILITY_MIN,
+)
+from .core.errors import AuthFailed, TtsError, UnknownVoice
+from .core.hamsa import HamsaClient
+from .core.providers import ProviderClient
+from .core.voices import FASEEH_DEFAULT_MODEL, FASEEH_MODELS, HAMSA_DIALECTS, Voice
+from .provider import (
+    async_list_models,
+    async_list_voices,
+    async_validate,
+    create_client,
+    default_voice,
+    is_custom_voice_id,
+    voice_label,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+SIGNUP_URLS = {
+    PROVIDER_HAMSA: "https://tryhamsa.com",
+    PROVIDER_FASEEH: "https://faseeh.ai",
+}
+
+KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+
+
+def default_options(provider: str) -> dict[str, Any]:
+    """Options of a new entry."""
+    if provider == PROVIDER_HAMSA:
+        return {
+            CONF_VOICE: default_voice(provider),
+            CONF_DIALECT: DIALECT_AUTO,
+            CONF_CUSTOM_VOICES: [],
+        }
+    return {CONF_VOICE: default_voice(provider), CONF_MODEL: FASEEH_DEFAULT_MODEL}
+
+
+def _key_schema(*, advanced: bool) -> vol.Schema:
+    fields: dict[Any, Any] = {vol.Required(CONF_API_KEY): KEY_SELECTOR}
+    if advanced:
+        fields[vol.Optional(CONF_WS_URL)] = URL_SELECTOR
+        fields[vol.Optional(CONF_API_URL)] = URL_SELECTOR
+    return vol.Schema(fields)
+
+
+def _url_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    ws_url = str(user_input.get(CONF_WS_URL) or "").strip()
+    api_url = str(user_input.get(CONF_API_URL) or "").strip()
+    if ws_url and not ws_url.startswith(("ws://", "wss://")):
+        errors[CONF_WS_URL] = "invalid_url"
+    if api_url and not api_url.startswith(("http://", "https://")):
+        errors[CONF_API_URL] = "invalid_url"
+    return errors
+
+
+def _entry_data(
+    provider: str, user_input: Mapping[str, Any], *, keep: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Entry data: provider, key, and URL overrides only when set."""
+    data: dict[str, Any] = {
+        CONF_PROVIDER: provider,
+        CONF_API_KEY: str(user_input[CONF_API_KEY]).strip(),
+    }
+    for key in (CONF_WS_URL, CONF_API_URL):
+        value = user_input[key] if key in user_input else (keep or {}).get(key)
+        if value and str(value).strip():
+            data[key] = str(value).strip()
+    return data
+
+
+class ArabicTtsConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Choose a provider, check the key with a free call, create one entry per account."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with no provider chosen."""
+        self._provider: str = PROVIDER_HAMSA
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """Voice, dialect, model, speed, stability and cloned voices."""
+        return ArabicTtsOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Pick Hamsa or Faseeh."""
+        return self.async_show_menu(step_id="user", menu_options=list(PROVIDERS))
+
+    async def async_step_hamsa(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Hamsa chosen."""
+        self._provider = PROVIDER_HAMSA
+        return await self.async_step_api_key()
+
+    async def async_step_faseeh(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Faseeh chosen."""
+        self._provider = PROVIDER_FASEEH
+        return await self.async_step_api_key()
+
+    async def async_step_api_key(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the key; the entry exists only once the provider accepted it."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _url_errors(user_input)
+            if not errors:
+                data = _entry_data(self._provider, user_input)
+                unique_id, errors = await self._async_validate(data)
+                if unique_id is not None:
+                    await self.async_set_unique_id(unique_id)
+                    self._abort_if_unique_id_configured()
+                    return self.async_create_entry(
+                        title=PROVIDER_NAMES[self._provider],
+                        data=data,
+                        options=default_options(self._provider),
+                    )
+        return self.async_show_form(
+            step_id="api_key",
+            data_schema=self.add_suggested_values_to_schema(
+                _key_schema(advanced=self.show_advanced_options), user_input
+            ),
+            errors=errors,
+            description_placeholders=self._placeholders(self._provider),
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The key stopped working (at setup or while speaking)."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a new key and check it."""
+        entry = self._get_reauth_entry()
+        provider = entry.data[CONF_PROVIDER]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**entry.data, CONF_API_KEY: str(user_input[CONF_API_KEY]).strip()}
+            unique_id, errors = await self._async_validate(data)
+            if unique_id is not None:
+                return await self._async_update_entry(entry, unique_id, data)
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=_key_schema(advanced=False),
+            errors=errors,
+            description_placeholders=self._placeholders(provider),
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the key (and, in advanced mode, the endpoints)."""
+        entry = self._get_reconfigure_entry()
+        provider = entry.data[CONF_PROVIDER]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _url_errors(user_input)
+            if not errors:
+                keep = None if self.show_advanced_options else entry.data
+                data = _entry_data(provider, user_input, keep=keep)
+                unique_id, errors = await self._async_validate(data)
+                if unique_id is not None:
+                    return await self._async_update_entry(entry, unique_id, data)
+        suggested = user_input or {
+            key: entry.data[key] for key in (CONF_WS_URL, CONF_API_URL) if key in entry.data
+        }
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                _key_schema(advanced=self.show_advanced_options), suggested
+            ),
+            errors=errors,
+            description_placeholders=self._placeholders(provider),
+        )
+
+    async def _async_update_entry(
+        self, entry: ConfigEntry, unique_id: str, data: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """Store a new key for the same account and reload."""
+        await self.async_set_unique_id(unique_id, raise_on_progress=False)
+        if entry.data[CONF_PROVIDER] == PROVIDER_HAMSA:
+            # A Hamsa key belongs to a project: it must be the same project.
+            self._abort_if_unique_id_mismatch(reason="wrong_account")
+        else:
+            # A Faseeh entry is identified by its key, so the id follows the new key,
+            # unless another entry already uses that key.
+            for other in self._async_current_entries(include_ignore=False):
+                if other.entry_id != entry.entry_id and other.unique_id == unique_id:
+                    return self.async_abort(reason="already_configured")
+        return self.async_update_reload_and_abort(entry, unique_id=unique_id, data=data)
+
+    async def _async_validate(self, data: Mapping[str, Any]) -> tuple[str | None, dict[str, str]]:
+        """Make the free call; return (unique id, form errors)."""
+        client = create_client(self.hass, data)
+        try:
+            unique_id, _models = await async_validate(client, data[CONF_API_KEY])
+        except AuthFailed:
+            return None, {"base": "invalid_auth"}
+        except TtsError as err:
+            _LOGGER.debug("Key check failed: %s", err)
+            return None, {"base": "cannot_connect"}
+        except Exception:
+            _LOGGER.exception("Unexpected error while checking the key")
+            return None, {"base": "unknown"}
+        finally:
+            await client.close()
+        return unique_id, {}
+
+    @staticmethod
+    def _placeholders(provider: str) -> dict[str, str]:
+        return {"provider": PROVIDER_NAMES[provider], "url": SIGNUP_URLS[provider]}
+
+
+class ArabicTtsOptionsFlow(OptionsFlow):
+    """Default voice and provider settings; Hamsa cloned voices are preloaded on the spot."""
+
+    def __init__(self) -> None:
+        """Lists are fetched once per flow."""
+        self._voices: list[Voice] | None = None
+        self._models: list[str] = []
+
+    @property
+    def _provider(self) -> str:
+        return str(self.config_entry.data[CONF_PROVIDER])
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the provider's own options form."""
+        if self._provider == PROVIDER_HAMSA:
+            return await self.async_step_hamsa()
+        return await self.async_step_faseeh()
+
+    async def async_step_hamsa(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Hamsa: speaker, dialect, cloned voices."""
+        errors: dict[str, str] = {}
+        placeholders = {"voice_id": ""}
+        await self._async_load_lists()
+        if user_input is not None:
+            custom = list(
+                dict.fromkeys(
+                    str(value).strip()
+                    for value in user_input.get(CONF_CUSTOM_VOICES) or []
+                    if str(value).strip()
+                )
+            )
+            if bad := [value for value in custom if not is_custom_voice_id(value)]:
+                errors[CONF_CUSTOM_VOICES] = "invalid_voice_id"
+                placeholders["voice_id"] = bad[0]
+            else:
+                known = set(self.config_entry.options.get(CONF_CUSTOM_VOICES, []))
+                new = [value for value in custom if value not in known]
+                if failure := await self._async_preload(new):
+                    errors[CONF_CUSTOM_VOICES], placeholders["voice_id"] = failure
+            if not errors:
+                return self.async_create_entry(
+                    data={
+                        CONF_VOICE: user_input[CONF_VOICE],
+                        CONF_DIALECT: user_input.get(CONF_DIALECT) or DIALECT_AUTO,
+                        CONF_CUSTOM_VOICES: custom,
+                    }
+                )
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_VOICE): self._voice_selector(),
+                vol.Required(CONF_DIALECT, default=DIALECT_AUTO): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[DIALECT_AUTO, *HAMSA_DIALECTS],
+                        mode=SelectSelectorMode.DROPDOWN,
+                        translation_key="dialect",
+                    )
+                ),
+                vol.Optional(CONF_CUSTOM_VOICES): TextSelector(TextSelectorConfig(multiple=True)),
+            }
+        )
+        return self.async_show_form(
+            step_id="hamsa",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or self.config_entry.options
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_faseeh(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Faseeh: voice, model, speed and stability (empty = the provider's default)."""
+        await self._async_load_lists()
+        if user_input is not None:
+            data = {CONF_VOICE: user_input[CONF_VOICE], CONF_MODEL: user_input[CONF_MODEL]}
+            for key in (CONF_SPEED, CONF_STABILITY):
+                if user_input.get(key) is not None:
+                    data[key] = float(user_input[key])
+            return self.async_create_entry(data=data)
+        current_model = self.config_entry.options.get(CONF_MODEL)
+        models = list(dict.fromkeys([*self._models, *([current_model] if current_model else [])]))
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_VOICE): self._voice_selector(),
+                vol.Required(CONF_MODEL, default=FASEEH_DEFAULT_MODEL): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[
+                            SelectOptionDict(value=model, label=FASEEH_MODELS.get(model, model))
+                            for model in models
+                        ],
+                        mode=SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+                vol.Optional(CONF_SPEED): NumberSelector(
+                    NumberSelectorConfig(
+                        min=SPEED_MIN, max=SPEED_MAX, step=0.05, mode=NumberSelectorMode.BOX
+                    )
+                ),
+                vol.Optional(CONF_STABILITY): NumberSelector(
+                    NumberSelectorConfig(
+                        min=STABILITY_MIN,
+                        max=STABILITY_MAX,
+                        step=0.05,
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(
+            step_id="faseeh",
+            data_schema=self.add_suggested_values_to_schema(schema, self.config_entry.options),
+        )
+
+    def _voice_selector(self) -> SelectSelector:
+        language = self.hass.config.language or "en"
+        voices = list(self._voices or [])
+        current = self.config_entry.options.get(CONF_VOICE)
+        options = [
+            SelectOptionDict(value=v.voice_id, label=voice_label(v, language)) for v in voices
+        ]
+        if current and current not in {v.voice_id for v in voices}:
+            options.append(SelectOptionDict(value=current, label=str(current)))
+        return SelectSelector(
+            SelectSelectorConfig(options=options, mode=SelectSelectorMode.DROPDOWN, sort=False)
+        )
+
+    def _client(self) -> tuple[ProviderClient, bool]:
+        """The loaded entry's client, or a temporary one (to be closed) when not loaded."""
+        if self.config_entry.state is ConfigEntryState.LOADED:
+            return self.config_entry.runtime_data.client, False
+        return create_client(self.hass, self.config_entry.data), True
+
+    async def _async_load_lists(self) -> None:
+        """Catalogue plus live lists, best effort and bounded in time."""
+        if self._voices is not None:
+            return
+        client, temporary = self._client()
+        try:
+            self._voices = await async_list_voices(
+                client, self._provider, list(self.config_entry.options.get(CONF_CUSTOM_VOICES, []))
+            )
+            if self._provider == PROVIDER_FASEEH:
+                self._models = await async_list_models(client)
+        finally:
+            if temporary:
+                await client.close()
+
+    async def _async_preload(self, voice_ids: list[str]) -> tuple[str, str] | None:
+        """Preload new cloned voices now; return (error key, voice id) on failure."""
+        if not voice_ids:
+            return None
+        client, temporary = self._client()
+        try:
+            assert isinstance(client, HamsaClient)
+            for voice_id in voice_ids:
+                try:
+                    await client.preload_voice(voice_id)
+                except UnknownVoice:
+                    return "unknown_voice", voice_id
+                except AuthFailed:
+                    return "invalid_auth", voice_id
+                except TtsError as err:
+                    _LOGGER.warning("Preloading Hamsa voice %s failed: %s", voice_id, err)
+                    return "preload_failed", voice_id
+        finally:
+            if temporary:
+                await client.close()
+        return None

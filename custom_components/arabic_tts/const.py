@@ -1,0 +1,45 @@
+"""Constants for the Arabic TTS integration."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "arabic_tts"
+
+CONF_PROVIDER: Final = "provider"
+PROVIDER_HAMSA: Final = "hamsa"
+PROVIDER_FASEEH: Final = "faseeh"
+PROVIDERS: Final = (PROVIDER_HAMSA, PROVIDER_FASEEH)
+PROVIDER_NAMES: Final = {PROVIDER_HAMSA: "Hamsa", PROVIDER_FASEEH: "Faseeh"}
+
+# Optional endpoint overrides (advanced mode only; stored in entry data only when set).
+# Faseeh has a UAE region and is being renamed Munsit, and the tests point these at fakes.
+CONF_WS_URL: Final = "ws_url"
+CONF_API_URL: Final = "api_url"
+
+# Options (entry.options).
+CONF_VOICE: Final = "voice"
+CONF_DIALECT: Final = "dialect"
+CONF_MODEL: Final = "model"
+CONF_SPEED: Final = "speed"
+CONF_STABILITY: Final = "stability"
+CONF_CUSTOM_VOICES: Final = "custom_voices"
+
+# Per-request TTS options (beside the HA standard "voice").
+ATTR_DIALECT: Final = "dialect"
+ATTR_MODEL: Final = "model"
+ATTR_SPEED: Final = "speed"
+ATTR_STABILITY: Final = "stability"
+
+# Hamsa dialect "auto": the built-in speaker's own dialect (Fusha for cloned voices).
+DIALECT_AUTO: Final = "auto"
+
+SPEED_MIN: Final = 0.7
+SPEED_MAX: Final = 1.2
+STABILITY_MIN: Final = 0.0
+STABILITY_MAX: Final = 1.0
+
+# Best-effort live listings (voices, models) never hold up setup or a form for longer.
+LIST_TIMEOUT: Final = 5.0
+
+ISSUE_INSUFFICIENT_FUNDS: Final = "insufficient_funds"

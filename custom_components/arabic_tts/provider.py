@@ -1,0 +1,186 @@
+"""Glue between Home Assistant and the provider core: clients, voices, settings."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .const import (
+    CONF_API_URL,
+    CONF_DIALECT,
+    CONF_MODEL,
+    CONF_PROVIDER,
+    CONF_SPEED,
+    CONF_STABILITY,
+    CONF_VOICE,
+    CONF_WS_URL,
+    DIALECT_AUTO,
+    LIST_TIMEOUT,
+    PROVIDER_HAMSA,
+)
+from .core.errors import TtsError
+from .core.faseeh import DEFAULT_API_URL as FASEEH_API_URL
+from .core.faseeh import DEFAULT_WS_URL as FASEEH_WS_URL
+from .core.faseeh import FaseehClient, FaseehVoiceSettings
+from .core.hamsa import DEFAULT_API_URL as HAMSA_API_URL
+from .core.hamsa import DEFAULT_WS_URL as HAMSA_WS_URL
+from .core.hamsa import HamsaClient, HamsaVoiceSettings, is_custom_voice_id
+from .core.providers import ProviderClient
+from .core.voices import (
+    FASEEH_DEFAULT_MODEL,
+    FASEEH_DEFAULT_VOICE,
+    FASEEH_MODELS,
+    HAMSA_DEFAULT_DIALECT,
+    HAMSA_DEFAULT_SPEAKER,
+    HAMSA_SPEAKERS,
+    Voice,
+    builtin_faseeh_voices,
+    builtin_hamsa_voices,
+    hamsa_custom_voice,
+    merge_voices,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> ProviderClient:
+    """A provider client for an entry's data (key, provider, optional URL overrides)."""
+    session = async_get_clientsession(hass)
+    if data[CONF_PROVIDER] == PROVIDER_HAMSA:
+        return HamsaClient(
+            data[CONF_API_KEY],
+            ws_url=data.get(CONF_WS_URL) or HAMSA_WS_URL,
+            api_url=data.get(CONF_API_URL) or HAMSA_API_URL,
+            session=session,
+        )
+    return FaseehClient(
+        data[CONF_API_KEY],
+        ws_url=data.get(CONF_WS_URL) or FASEEH_WS_URL,
+        api_url=data.get(CONF_API_URL) or FASEEH_API_URL,
+        session=session,
+    )
+
+
+async def async_validate(client: ProviderClient, api_key: str) -> tuple[str, list[str]]:
+    """Prove the key works with a free call; return (unique id, model ids if any).
+
+    Hamsa entries are unique per project (the key check returns its id). Faseeh tells us
+    nothing about the account, so its entries are unique per key: a hash, never the key.
+    """
+    if isinstance(client, HamsaClient):
+        project_id = await client.validate_key()
+        return f"hamsa-{project_id}", []
+    models = await client.validate_key()
+    return faseeh_unique_id(api_key), models
+
+
+def faseeh_unique_id(api_key: str) -> str:
+    """Stable, non-reversible id for a Faseeh key."""
+    return "faseeh-" + hashlib.sha256(api_key.encode()).hexdigest()[:32]
+
+
+def builtin_voices(provider: str) -> list[Voice]:
+    """The offline catalogue of a provider."""
+    return builtin_hamsa_voices() if provider == PROVIDER_HAMSA else builtin_faseeh_voices()
+
+
+async def async_list_voices(
+    client: ProviderClient, provider: str, custom_voices: list[str] | None = None
+) -> list[Voice]:
+    """Catalogue plus live list (best effort, bounded) plus configured cloned voices."""
+    live: list[Voice] = []
+    try:
+        async with asyncio.timeout(LIST_TIMEOUT):
+            live = await client.list_voices()
+    except (TtsError, TimeoutError) as err:
+        _LOGGER.debug("Live voice list unavailable, using the catalogue: %s", err)
+    voices = merge_voices(builtin_voices(provider), live)
+    known = {voice.voice_id for voice in voices}
+    voices.extend(
+        hamsa_custom_voice(voice_id) for voice_id in custom_voices or () if voice_id not in known
+    )
+    return voices
+
+
+async def async_list_models(client: ProviderClient) -> list[str]:
+    """Faseeh model ids: catalogue plus live list (best effort, bounded)."""
+    live: list[str] = []
+    if isinstance(client, FaseehClient):
+        try:
+            async with asyncio.timeout(LIST_TIMEOUT):
+                live = await client.list_models()
+        except (TtsError, TimeoutError) as err:
+            _LOGGER.debug("Live model list unavailable, using the catalogue: %s", err)
+    return list(dict.fromkeys([*FASEEH_MODELS, *live]))
+
+
+def default_voice(provider: str) -> str:
+    """The voice used when none was configured."""
+    return HAMSA_DEFAULT_SPEAKER if provider == PROVIDER_HAMSA else FASEEH_DEFAULT_VOICE
+
+
+def voice_label(voice: Voice, language: str) -> str:
+    """A voice's description in Arabic for an Arabic UI, in English otherwise."""
+    return voice.description_ar if language.startswith("ar") else voice.description_en
+
+
+def hamsa_dialect(voice_id: str, dialect: str | None, voices: Mapping[str, Voice]) -> str:
+    """Resolve ``auto`` to the speaker's own dialect (Fusha for cloned voices)."""
+    if dialect and dialect != DIALECT_AUTO:
+        return dialect
+    voice = voices.get(voice_id)
+    if voice is not None and voice.dialect:
+        return voice.dialect
+    if voice_id in HAMSA_SPEAKERS:
+        return HAMSA_SPEAKERS[voice_id][0]
+    return HAMSA_DEFAULT_DIALECT
+
+
+def hamsa_settings(
+    options: Mapping[str, Any], voices: Mapping[str, Voice] | None = None
+) -> HamsaVoiceSettings:
+    """Request settings from merged TTS options (``voice``, ``dialect``)."""
+    voice_id = str(options.get(CONF_VOICE) or HAMSA_DEFAULT_SPEAKER)
+    dialect = options.get(CONF_DIALECT)
+    return HamsaVoiceSettings(
+        speaker=voice_id,
+        dialect=hamsa_dialect(voice_id, str(dialect) if dialect else None, voices or {}),
+    )
+
+
+def faseeh_settings(options: Mapping[str, Any]) -> FaseehVoiceSettings:
+    """Request settings from merged TTS options (``voice``, ``model``, speed, stability).
+
+    Raises ValueError when speed or stability is not a number.
+    """
+    speed = options.get(CONF_SPEED)
+    stability = options.get(CONF_STABILITY)
+    return FaseehVoiceSettings(
+        voice_id=str(options.get(CONF_VOICE) or FASEEH_DEFAULT_VOICE),
+        model_id=str(options.get(CONF_MODEL) or FASEEH_DEFAULT_MODEL),
+        speed=None if speed is None else float(speed),
+        stability=None if stability is None else float(stability),
+    )
+
+
+__all__ = [
+    "async_list_models",
+    "async_list_voices",
+    "async_validate",
+    "builtin_voices",
+    "create_client",
+    "default_voice",
+    "faseeh_settings",
+    "faseeh_unique_id",
+    "hamsa_dialect",
+    "hamsa_settings",
+    "is_custom_voice_id",
+    "voice_label",
+]

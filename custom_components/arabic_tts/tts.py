@@ -1,0 +1,238 @@
+"""Text-to-speech entity: whole-text WAV and streaming WAV while the text is being written."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncGenerator, Mapping
+from typing import Any, NoReturn
+
+from homeassistant.components.tts import (
+    ATTR_VOICE,
+    TextToSpeechEntity,
+    TTSAudioResponse,
+    TtsAudioType,
+)
+from homeassistant.components.tts import Voice as TtsVoice
+from homeassistant.components.tts.entity import TTSAudioRequest
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from . import ArabicTtsConfigEntry, insufficient_funds_issue_id
+from .const import (
+    ATTR_DIALECT,
+    ATTR_MODEL,
+    ATTR_SPEED,
+    ATTR_STABILITY,
+    CONF_DIALECT,
+    CONF_MODEL,
+    CONF_PROVIDER,
+    CONF_SPEED,
+    CONF_STABILITY,
+    CONF_VOICE,
+    DIALECT_AUTO,
+    DOMAIN,
+    ISSUE_INSUFFICIENT_FUNDS,
+    PROVIDER_HAMSA,
+    PROVIDER_NAMES,
+)
+from .core.audio import AudioFormat, PcmChunk, resample, wav_header
+from .core.errors import AuthFailed, InsufficientFunds, TtsError
+from .core.faseeh import DEFAULT_RATE as FASEEH_RATE
+from .core.faseeh import FaseehClient, FaseehVoiceSettings
+from .core.hamsa import PCM_RATE as HAMSA_RATE
+from .core.hamsa import HamsaClient, HamsaVoiceSettings
+from .core.providers import VoiceSettings, sentence_options
+from .core.streaming import synthesize_stream
+from .core.voices import FASEEH_DEFAULT_MODEL, Voice, all_language_tags
+from .provider import default_voice, faseeh_settings, hamsa_settings, voice_label
+
+_LOGGER = logging.getLogger(__name__)
+
+# Requests run one after another per socket; the client opens more sockets as needed.
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ArabicTtsConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the entry's TTS entity."""
+    async_add_entities([ArabicTtsEntity(entry)])
+
+
+class ArabicTtsEntity(TextToSpeechEntity):
+    """One provider account as a streaming TTS engine."""
+
+    _attr_has_entity_name = True
+    _attr_translation_key = "speech"
+
+    def __init__(self, entry: ArabicTtsConfigEntry) -> None:
+        """Take the client and the configured choices from the entry."""
+        self._entry = entry
+        self._provider: str = entry.data[CONF_PROVIDER]
+        self._client = entry.runtime_data.client
+        self._voices: dict[str, Voice] = {v.voice_id: v for v in entry.runtime_data.voices}
+        options = entry.options
+        provider_name = PROVIDER_NAMES[self._provider]
+        self._attr_unique_id = entry.entry_id
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, entry.entry_id)},
+            manufacturer=provider_name,
+            model="Streaming text-to-speech",
+            name=entry.title,
+            entry_type=DeviceEntryType.SERVICE,
+        )
+        languages = all_language_tags()
+        if self._provider != PROVIDER_HAMSA:
+            # English is a Hamsa dialect; Faseeh speaks Arabic only.
+            languages = [tag for tag in languages if not tag.startswith("en")]
+        elif "en" not in languages:
+            languages.append("en")
+        self._attr_supported_languages = languages
+        self._attr_default_language = "ar"
+        defaults: dict[str, Any] = {
+            ATTR_VOICE: options.get(CONF_VOICE) or default_voice(self._provider)
+        }
+        if self._provider == PROVIDER_HAMSA:
+            self._attr_supported_options = [ATTR_VOICE, ATTR_DIALECT]
+            defaults[ATTR_DIALECT] = options.get(CONF_DIALECT) or DIALECT_AUTO
+        else:
+            self._attr_supported_options = [ATTR_VOICE, ATTR_MODEL, ATTR_SPEED, ATTR_STABILITY]
+            defaults[ATTR_MODEL] = options.get(CONF_MODEL) or FASEEH_DEFAULT_MODEL
+            for option, key in ((ATTR_SPEED, CONF_SPEED), (ATTR_STABILITY, CONF_STABILITY)):
+                if options.get(key) is not None:
+                    defaults[option] = options[key]
+        self._attr_default_options = defaults
+
+    # --- voices -------------------------------------------------------------------------
+
+    @callback
+    def async_get_supported_voices(self, language: str) -> list[TtsVoice]:
+        """Voices for a language: regional voices first match, Arabic ones for ``ar``."""
+        ui_language = self.hass.config.language or "en"
+        base = language.split("-", maxsplit=1)[0].split("_", maxsplit=1)[0].lower()
+        candidates = [v for v in self._voices.values() if v.language.split("-")[0] == base]
+        if "-" in language or "_" in language:
+            regional = [
+                v for v in candidates if v.language.lower() == language.replace("_", "-").lower()
+            ]
+            candidates = regional + [v for v in candidates if v.custom]
+        return [TtsVoice(v.voice_id, voice_label(v, ui_language)) for v in candidates]
+
+    # --- synthesis ----------------------------------------------------------------------
+
+    def _settings(self, options: Mapping[str, Any]) -> VoiceSettings:
+        merged = {**(self.default_options or {}), **options}
+        if self._provider == PROVIDER_HAMSA:
+            return hamsa_settings(merged, self._voices)
+        try:
+            return faseeh_settings(merged)
+        except ValueError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_option",
+                translation_placeholders={"message": str(err)},
+            ) from err
+
+    def _speak(self, text: str, settings: VoiceSettings) -> AsyncGenerator[PcmChunk]:
+        client = self._client
+        if isinstance(client, HamsaClient) and isinstance(settings, HamsaVoiceSettings):
+            return client.synthesize(text, settings)
+        if isinstance(client, FaseehClient) and isinstance(settings, FaseehVoiceSettings):
+            return client.synthesize(text, settings)
+        raise TypeError(f"{type(settings).__name__} does not fit {client!r}")
+
+    async def async_get_tts_audio(
+        self, message: str, language: str, options: dict[str, Any]
+    ) -> TtsAudioType:
+        """Speak a whole message; return a complete WAV file."""
+        settings = self._settings(options)
+        fmt: AudioFormat | None = None
+        parts: list[bytes] = []
+        try:
+            audio = self._speak(message, settings)
+            async with contextlib.aclosing(audio):
+                async for chunk in audio:
+                    fmt = fmt or chunk.format
+                    parts.append(_convert(chunk, fmt))
+        except TtsError as err:
+            self._raise(err)
+        self._succeeded()
+        fmt = fmt or self._fallback_format()
+        pcm = b"".join(parts)
+        return "wav", wav_header(fmt, len(pcm) // fmt.bytes_per_sample) + pcm
+
+    async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
+        """Speak text while it is still being written: a streaming WAV (0-frame header)."""
+        settings = self._settings(request.options)
+        return TTSAudioResponse("wav", self._stream(request.message_gen, settings))
+
+    async def _stream(
+        self, message_gen: AsyncGenerator[str], settings: VoiceSettings
+    ) -> AsyncGenerator[bytes]:
+        """Header when the first audio arrives (its rate is known then), then raw PCM."""
+        fmt: AudioFormat | None = None
+        audio = synthesize_stream(
+            message_gen,
+            lambda sentence: self._speak(sentence, settings),
+            **sentence_options(self._client),
+        )
+        try:
+            async with contextlib.aclosing(audio):
+                async for chunk in audio:
+                    if fmt is None:
+                        fmt = chunk.format
+                        yield wav_header(fmt)
+                    yield _convert(chunk, fmt)
+        except TtsError as err:
+            self._raise(err)
+        if fmt is None:
+            yield wav_header(self._fallback_format())
+        self._succeeded()
+
+    def _fallback_format(self) -> AudioFormat:
+        return AudioFormat(HAMSA_RATE if self._provider == PROVIDER_HAMSA else FASEEH_RATE)
+
+    # --- outcomes -----------------------------------------------------------------------
+
+    def _succeeded(self) -> None:
+        """A reply arrived: the wallet is fine again."""
+        ir.async_delete_issue(self.hass, DOMAIN, insufficient_funds_issue_id(self._entry))
+
+    def _raise(self, err: TtsError) -> NoReturn:
+        """Turn a provider failure into a translated error, reauth or repair issue."""
+        placeholders = {
+            "provider": PROVIDER_NAMES[self._provider],
+            "title": self._entry.title,
+            "message": str(err),
+        }
+        if isinstance(err, AuthFailed):
+            _LOGGER.warning("%s refused the API key; starting reauthentication", self._entry.title)
+            self._entry.async_start_reauth(self.hass)
+        elif isinstance(err, InsufficientFunds):
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                insufficient_funds_issue_id(self._entry),
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=ISSUE_INSUFFICIENT_FUNDS,
+                translation_placeholders=placeholders,
+            )
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=err.code,
+            translation_placeholders=placeholders,
+        ) from err
+
+
+def _convert(chunk: PcmChunk, fmt: AudioFormat) -> bytes:
+    """PCM in the stream's format (a later sentence could come at another rate)."""
+    if chunk.format == fmt:
+        return chunk.pcm
+    return resample(chunk.pcm, chunk.format.rate, fmt.rate)
