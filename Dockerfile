@@ -1,0 +1,33 @@
+# Wyoming text-to-speech server for Arabic (Hamsa, Faseeh).
+#   docker build -t wyoming-arabic-tts .
+#   docker run -d -p 10200:10200 -e HAMSA_API_KEY=... -e FASEEH_API_KEY=... wyoming-arabic-tts
+FROM python:3.13-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# Only what the package needs (see .dockerignore): the server and the provider core it
+# shares with the Home Assistant integration. zeroconf is what --zeroconf needs.
+WORKDIR /tmp/src
+COPY pyproject.toml README.md ./
+COPY custom_components/arabic_tts/core/ ./custom_components/arabic_tts/core/
+COPY wyoming_server/ ./wyoming_server/
+RUN pip install . "zeroconf>=0.88" \
+    && rm -rf /tmp/src \
+    && useradd --system --uid 10200 --user-group --no-create-home \
+       --home-dir /nonexistent --shell /usr/sbin/nologin wyoming
+
+WORKDIR /
+USER wyoming
+EXPOSE 10200
+
+# A real Describe round trip, not just an open port. If you change the port in --uri,
+# override this with --health-cmd.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=15s --retries=3 \
+    CMD ["python", "-m", "wyoming_server.health_check", "--uri", "tcp://127.0.0.1:10200"]
+
+# Exec form: the server is PID 1 and gets SIGTERM itself (it closes provider sockets).
+ENTRYPOINT ["wyoming-arabic-tts"]
+CMD ["--uri", "tcp://0.0.0.0:10200"]

@@ -1,0 +1,250 @@
+"""Command line entry point: ``wyoming-arabic-tts`` and ``python -m wyoming_server``.
+
+Flags, defaults and environment variables are part of the contract in design.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from arabic_tts_core import faseeh as faseeh_core
+from arabic_tts_core import hamsa as hamsa_core
+from arabic_tts_core.hamsa import is_custom_voice_id
+from arabic_tts_core.voices import FASEEH_DEFAULT_MODEL
+from wyoming.server import AsyncServer, AsyncTcpServer
+
+from . import __version__
+from .handler import ArabicTtsEventHandler, ServerContext
+from .info import build_info
+from .logs import REDACTED, setup_logging
+from .providers import ProviderConfig, Providers
+from .voices import build_catalog
+
+_LOGGER = logging.getLogger("wyoming_server")  # not "__main__" under python -m
+
+DEFAULT_URI = "tcp://0.0.0.0:10200"
+DEFAULT_ZEROCONF_NAME = "arabic-tts"
+SECRET_ARGS = ("hamsa_api_key", "faseeh_api_key")
+SHUTDOWN_GRACE = 3.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _custom_voice(value: str) -> str:
+    if not is_custom_voice_id(value):
+        raise argparse.ArgumentTypeError(f"'{value}' is not a Hamsa custom voice id (a UUID)")
+    return value
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Every flag in the contract."""
+    parser = argparse.ArgumentParser(
+        prog="wyoming-arabic-tts",
+        description="Wyoming text-to-speech server for Arabic (Hamsa, Faseeh).",
+    )
+    parser.add_argument(
+        "--uri", default=DEFAULT_URI, help=f"tcp://, unix:// or stdio:// (default {DEFAULT_URI})"
+    )
+    parser.add_argument(
+        "--hamsa-api-key",
+        default=os.environ.get("HAMSA_API_KEY") or None,
+        help="Hamsa API key (or env HAMSA_API_KEY; prefer the variable: flags show in ps)",
+    )
+    parser.add_argument("--hamsa-url", default=hamsa_core.DEFAULT_WS_URL, help="Hamsa WebSocket")
+    parser.add_argument("--hamsa-api-url", default=hamsa_core.DEFAULT_API_URL, help="Hamsa REST")
+    parser.add_argument(
+        "--faseeh-api-key",
+        default=os.environ.get("FASEEH_API_KEY") or None,
+        help="Faseeh API key (or env FASEEH_API_KEY; prefer the variable: flags show in ps)",
+    )
+    parser.add_argument("--faseeh-url", default=faseeh_core.DEFAULT_WS_URL, help="Faseeh WebSocket")
+    parser.add_argument(
+        "--faseeh-api-url", default=faseeh_core.DEFAULT_API_URL, help="Faseeh REST base"
+    )
+    parser.add_argument("--faseeh-model", default=FASEEH_DEFAULT_MODEL, help="Faseeh model id")
+    parser.add_argument(
+        "--custom-voice",
+        action="append",
+        default=[],
+        type=_custom_voice,
+        metavar="UUID",
+        help="Hamsa cloned voice id, offered as hamsa-<UUID> (repeatable)",
+    )
+    parser.add_argument(
+        "--samples-per-chunk", type=_positive_int, default=1024, help="samples per AudioChunk"
+    )
+    parser.add_argument(
+        "--provider-timeout",
+        type=_positive_float,
+        default=10.0,
+        metavar="S",
+        help="seconds without audio from the provider before a request fails (default 10)",
+    )
+    parser.add_argument(
+        "--zeroconf",
+        nargs="?",
+        const=DEFAULT_ZEROCONF_NAME,
+        metavar="NAME",
+        help=f"advertise _wyoming._tcp for discovery (default name {DEFAULT_ZEROCONF_NAME})",
+    )
+    parser.add_argument("--debug", action="store_true", help="log DEBUG messages")
+    parser.add_argument("--version", action="version", version=__version__)
+    return parser
+
+
+def redacted_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The arguments, safe to log."""
+    return {
+        key: (REDACTED if key in SECRET_ARGS and value else value)
+        for key, value in vars(args).items()
+    }
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse and check the command line (a provider is on when its key is given)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.hamsa_api_key and not args.faseeh_api_key:
+        parser.error(
+            "no provider configured: set HAMSA_API_KEY and/or FASEEH_API_KEY "
+            "(or --hamsa-api-key / --faseeh-api-key)"
+        )
+    if args.custom_voice and not args.hamsa_api_key:
+        parser.error("--custom-voice needs a Hamsa API key")
+    if args.zeroconf and not args.uri.startswith("tcp://"):
+        parser.error("--zeroconf needs a tcp:// --uri")
+    return args
+
+
+async def main(argv: Sequence[str] | None = None) -> None:
+    """Start providers, serve until SIGTERM/SIGINT, then close everything."""
+    args = parse_args(argv)
+    setup_logging(debug=args.debug, secrets=[args.hamsa_api_key or "", args.faseeh_api_key or ""])
+    _LOGGER.debug("Arguments: %s", redacted_args(args))
+
+    providers = Providers(
+        ProviderConfig(
+            hamsa_api_key=args.hamsa_api_key,
+            hamsa_url=args.hamsa_url,
+            hamsa_api_url=args.hamsa_api_url,
+            faseeh_api_key=args.faseeh_api_key,
+            faseeh_url=args.faseeh_url,
+            faseeh_api_url=args.faseeh_api_url,
+            faseeh_model=args.faseeh_model,
+            provider_timeout=args.provider_timeout,
+        )
+    )
+    try:
+        catalog = build_catalog(
+            hamsa=providers.hamsa,
+            faseeh=providers.faseeh,
+            custom_voices=args.custom_voice,
+            faseeh_model=args.faseeh_model,
+        )
+        context = ServerContext(
+            catalog=catalog,
+            info_event=build_info(catalog).event(),
+            samples_per_chunk=args.samples_per_chunk,
+        )
+        providers.start(args.custom_voice)
+        await _serve(args, context)
+    finally:
+        await providers.close()
+        _LOGGER.info("Stopped")
+
+
+async def _serve(args: argparse.Namespace, context: ServerContext) -> None:
+    server = AsyncServer.from_uri(args.uri)
+    zeroconf = await _start_zeroconf(args.zeroconf, server) if args.zeroconf else None
+    server_task = asyncio.create_task(
+        server.run(partial(ArabicTtsEventHandler, context)), name="wyoming server"
+    )
+    loop = asyncio.get_running_loop()
+    for signum in STOP_SIGNALS:
+        # Newer wyoming releases install their own graceful SIGTERM handler inside run();
+        # either way the server task ends and the clean-up below runs.
+        with contextlib.suppress(NotImplementedError):  # event loops without signals
+            loop.add_signal_handler(signum, server_task.cancel)
+    _LOGGER.info(
+        "Ready on %s with %d voices (default %s)",
+        args.uri,
+        len(context.catalog.routes),
+        context.catalog.default.name,
+    )
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await server_task
+    finally:
+        for signum in STOP_SIGNALS:
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signum)
+        await server.stop()
+        await _wait_for_connections(context)
+        if zeroconf is not None:
+            await _stop_zeroconf(zeroconf)
+
+
+async def _wait_for_connections(context: ServerContext) -> None:
+    """Let connection handlers finish (they cancel their synthesis), then cancel stragglers."""
+    if not context.connections:
+        return
+    _, still_running = await asyncio.wait(list(context.connections), timeout=SHUTDOWN_GRACE)
+    for task in still_running:
+        task.cancel()
+    if still_running:
+        await asyncio.wait(still_running)
+
+
+async def _start_zeroconf(name: str, server: AsyncServer) -> Any:
+    """Advertise ``_wyoming._tcp`` so Home Assistant discovers the server."""
+    if not isinstance(server, AsyncTcpServer):
+        raise ValueError("--zeroconf needs a tcp:// --uri")
+    try:
+        from wyoming.zeroconf import HomeAssistantZeroconf  # noqa: PLC0415
+    except ImportError as err:
+        raise SystemExit("--zeroconf needs the zeroconf package: pip install zeroconf") from err
+    # A wildcard address cannot be advertised: let the library detect this host's IP.
+    host = None if server.host in ("0.0.0.0", "::", "") else server.host
+    zeroconf = HomeAssistantZeroconf(port=server.port, name=name, host=host)
+    await zeroconf.register_server()
+    _LOGGER.info("Zeroconf discovery enabled as %s", name)
+    return zeroconf
+
+
+async def _stop_zeroconf(zeroconf: Any) -> None:
+    """Withdraw the advertisement so Home Assistant stops offering a dead server."""
+    aiozc = getattr(zeroconf, "_aiozc", None)
+    if aiozc is not None:
+        with contextlib.suppress(Exception):
+            await aiozc.async_close()
+
+
+def run() -> None:
+    """Console script entry point."""
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,109 @@
+"""The provider clients of this process: made once, warmed at start-up, closed on shutdown.
+
+One aiohttp session serves every REST call; WebSockets are opened ahead of the first
+request so no request pays a handshake it could have paid earlier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiohttp
+from arabic_tts_core.errors import TtsError
+from arabic_tts_core.faseeh import FaseehClient, FaseehVoiceSettings
+from arabic_tts_core.hamsa import HamsaClient
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderConfig:
+    """Everything needed to reach the providers (keys included: never log this)."""
+
+    hamsa_api_key: str | None
+    hamsa_url: str
+    hamsa_api_url: str
+    faseeh_api_key: str | None
+    faseeh_url: str
+    faseeh_api_url: str
+    faseeh_model: str
+    provider_timeout: float
+
+    def __repr__(self) -> str:
+        return "ProviderConfig(<redacted>)"
+
+
+class Providers:
+    """Owns the clients, the shared HTTP session and the start-up preload task."""
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self._config = config
+        self._session = aiohttp.ClientSession()
+        self._preload_task: asyncio.Task[None] | None = None
+        # One knob bounds every wait on a provider: connecting, preloading, audio gaps.
+        timeout = config.provider_timeout
+        self.hamsa: HamsaClient | None = None
+        self.faseeh: FaseehClient | None = None
+        if config.hamsa_api_key:
+            self.hamsa = HamsaClient(
+                config.hamsa_api_key,
+                ws_url=config.hamsa_url,
+                api_url=config.hamsa_api_url,
+                session=self._session,
+                provider_timeout=timeout,
+                connect_timeout=timeout,
+            )
+        if config.faseeh_api_key:
+            self.faseeh = FaseehClient(
+                config.faseeh_api_key,
+                ws_url=config.faseeh_url,
+                api_url=config.faseeh_api_url,
+                session=self._session,
+                provider_timeout=timeout,
+                connect_timeout=timeout,
+            )
+
+    def start(self, custom_voices: Sequence[str]) -> None:
+        """Open warm sockets now and preload cloned voices in the background.
+
+        A failed preload is logged and not fatal: the core preloads again on first use.
+        """
+        if self.hamsa is not None:
+            self.hamsa.start_warming()
+            if custom_voices:
+                self._preload_task = asyncio.create_task(
+                    _preload(self.hamsa, custom_voices), name="preload custom voices"
+                )
+        if self.faseeh is not None:
+            self.faseeh.start_warming(FaseehVoiceSettings(model_id=self._config.faseeh_model))
+
+    async def close(self) -> None:
+        """Cancel the preload, close every socket and the session."""
+        if self._preload_task is not None:
+            self._preload_task.cancel()
+            await asyncio.wait([self._preload_task])
+        for client in (self.hamsa, self.faseeh):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.close()
+        await self._session.close()
+
+
+async def _preload(hamsa: HamsaClient, voice_ids: Sequence[str]) -> None:
+    for voice_id in voice_ids:
+        try:
+            await hamsa.preload_voice(voice_id)
+        except TtsError as err:
+            _LOGGER.warning(
+                "Could not preload Hamsa custom voice %s (%s): %s. It will be preloaded "
+                "again when it is first used.",
+                voice_id,
+                err.code,
+                err.message,
+            )
+        else:
+            _LOGGER.info("Preloaded Hamsa custom voice %s", voice_id)

@@ -1,0 +1,144 @@
+"""Wyoming voice names → the provider client and settings that speak them.
+
+Names are part of the contract (``hamsa-<Speaker>``, ``hamsa-<uuid>``,
+``faseeh-<voice_id>``); bare names such as ``Salem`` are accepted too, because people
+type them into automations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Iterable
+from dataclasses import dataclass, field
+
+from arabic_tts_core.audio import PcmChunk
+from arabic_tts_core.errors import UnknownVoice
+from arabic_tts_core.faseeh import FaseehClient, FaseehVoiceSettings
+from arabic_tts_core.hamsa import HamsaClient, HamsaVoiceSettings
+from arabic_tts_core.providers import sentence_options
+from arabic_tts_core.streaming import Speak
+from arabic_tts_core.voices import (
+    FASEEH_DEFAULT_VOICE,
+    HAMSA_DEFAULT_DIALECT,
+    HAMSA_DEFAULT_SPEAKER,
+    Voice,
+    builtin_faseeh_voices,
+    builtin_hamsa_voices,
+    hamsa_custom_voice,
+)
+from wyoming.tts import SynthesizeVoice
+
+HAMSA_PREFIX = "hamsa-"
+FASEEH_PREFIX = "faseeh-"
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceRoute:
+    """One advertised voice: its Wyoming name, description and how to speak with it."""
+
+    name: str
+    voice: Voice
+    speak: Speak = field(compare=False)
+    sentence_options: dict[str, int] = field(default_factory=dict, compare=False)
+
+
+def hamsa_route(client: HamsaClient, voice: Voice) -> VoiceRoute:
+    """Route for a Hamsa speaker; the dialect is the speaker's own (custom voices: msa)."""
+    settings = HamsaVoiceSettings(
+        speaker=voice.voice_id, dialect=voice.dialect or HAMSA_DEFAULT_DIALECT
+    )
+
+    def speak(text: str) -> AsyncGenerator[PcmChunk]:
+        return client.synthesize(text, settings)
+
+    return VoiceRoute(HAMSA_PREFIX + voice.voice_id, voice, speak, sentence_options(client))
+
+
+def faseeh_route(client: FaseehClient, voice: Voice, model_id: str) -> VoiceRoute:
+    """Route for a Faseeh voice with the configured model."""
+    settings = FaseehVoiceSettings(voice_id=voice.voice_id, model_id=model_id)
+
+    def speak(text: str) -> AsyncGenerator[PcmChunk]:
+        return client.synthesize(text, settings)
+
+    return VoiceRoute(FASEEH_PREFIX + voice.voice_id, voice, speak, sentence_options(client))
+
+
+class VoiceCatalog:
+    """Every voice this server offers, with the default first."""
+
+    def __init__(self, routes: Iterable[VoiceRoute], default: VoiceRoute) -> None:
+        self._routes = {route.name: route for route in routes}
+        self.default = default
+        self._by_lower: dict[str, VoiceRoute] = {}
+        for route in self._routes.values():
+            self._by_lower.setdefault(route.name.lower(), route)
+        # Bare names ("Salem", a UUID, "ar-najdi-male-2", "Fahad"): first provider wins.
+        for route in self._routes.values():
+            self._by_lower.setdefault(route.voice.voice_id.lower(), route)
+        for route in self._routes.values():
+            self._by_lower.setdefault(route.voice.name.lower(), route)
+
+    @property
+    def routes(self) -> list[VoiceRoute]:
+        """Voices in advertising order."""
+        return list(self._routes.values())
+
+    def resolve(self, voice: SynthesizeVoice | None) -> VoiceRoute:
+        """The route for a request's voice; no voice means the default."""
+        if voice is None or (not voice.name and not voice.language):
+            return self.default
+        if voice.name:
+            route = self._routes.get(voice.name) or self._by_lower.get(voice.name.lower())
+            if route is None:
+                raise UnknownVoice(
+                    f"There is no voice named '{voice.name}'. Ask the server to describe "
+                    "itself for the list of voices (for example hamsa-Salem or "
+                    "faseeh-ar-najdi-male-2)."
+                )
+            return route
+        assert voice.language is not None
+        return self._for_language(voice.language)
+
+    def _for_language(self, language: str) -> VoiceRoute:
+        """Default voice if it speaks ``language``, else the first voice that does."""
+        wanted = language.replace("_", "-").lower()
+        candidates = [self.default, *self._routes.values()]
+        for matches in (
+            lambda route: route.voice.language.lower() == wanted,
+            lambda route: wanted in (tag.lower() for tag in route.voice.all_languages),
+            lambda route: route.voice.language.split("-")[0].lower() == wanted.split("-")[0],
+        ):
+            for route in candidates:
+                if matches(route):
+                    return route
+        raise UnknownVoice(f"There is no voice for language '{language}'.")
+
+
+def build_catalog(
+    *,
+    hamsa: HamsaClient | None,
+    faseeh: FaseehClient | None,
+    custom_voices: Iterable[str] = (),
+    faseeh_model: str,
+) -> VoiceCatalog:
+    """Voices of the configured providers; the default is the first provider's default."""
+    routes: list[VoiceRoute] = []
+    if hamsa is not None:
+        routes.extend(hamsa_route(hamsa, voice) for voice in builtin_hamsa_voices())
+        routes.extend(
+            hamsa_route(hamsa, hamsa_custom_voice(voice_id))
+            for voice_id in dict.fromkeys(custom_voices)
+        )
+    if faseeh is not None:
+        routes.extend(
+            faseeh_route(faseeh, voice, faseeh_model) for voice in builtin_faseeh_voices()
+        )
+    if not routes:
+        raise ValueError("no provider is configured")
+    by_name = {route.name: route for route in routes}
+    default_name = (
+        HAMSA_PREFIX + HAMSA_DEFAULT_SPEAKER
+        if hamsa is not None
+        else FASEEH_PREFIX + FASEEH_DEFAULT_VOICE
+    )
+    return VoiceCatalog(routes, by_name[default_name])
