@@ -26,11 +26,7 @@ from .const import (
     PROVIDER_HAMSA,
 )
 from .core.errors import TtsError
-from .core.faseeh import DEFAULT_API_URL as FASEEH_API_URL
-from .core.faseeh import DEFAULT_WS_URL as FASEEH_WS_URL
 from .core.faseeh import FaseehClient, FaseehVoiceSettings
-from .core.hamsa import DEFAULT_API_URL as HAMSA_API_URL
-from .core.hamsa import DEFAULT_WS_URL as HAMSA_WS_URL
 from .core.hamsa import HamsaClient, HamsaVoiceSettings, is_custom_voice_id
 from .core.providers import ProviderClient
 from .core.voices import (
@@ -52,19 +48,12 @@ _LOGGER = logging.getLogger(__name__)
 
 def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> ProviderClient:
     """A provider client for an entry's data (key, provider, optional URL overrides)."""
-    session = async_get_clientsession(hass)
-    if data[CONF_PROVIDER] == PROVIDER_HAMSA:
-        return HamsaClient(
-            data[CONF_API_KEY],
-            ws_url=data.get(CONF_WS_URL) or HAMSA_WS_URL,
-            api_url=data.get(CONF_API_URL) or HAMSA_API_URL,
-            session=session,
-        )
-    return FaseehClient(
+    client_type = HamsaClient if data[CONF_PROVIDER] == PROVIDER_HAMSA else FaseehClient
+    return client_type(
         data[CONF_API_KEY],
-        ws_url=data.get(CONF_WS_URL) or FASEEH_WS_URL,
-        api_url=data.get(CONF_API_URL) or FASEEH_API_URL,
-        session=session,
+        ws_url=data.get(CONF_WS_URL) or None,
+        api_url=data.get(CONF_API_URL) or None,
+        session=async_get_clientsession(hass),
     )
 
 

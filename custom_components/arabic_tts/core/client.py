@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 
@@ -16,25 +16,34 @@ class CloudClient:
     left out of ``repr`` so it cannot reach a log line by accident.
     """
 
-    provider_name = "provider"
+    provider_name: ClassVar[str] = "provider"
+    default_ws_url: ClassVar[str]
+    default_api_url: ClassVar[str]
+    default_max_idle: ClassVar[int] = 2
 
     def __init__(
         self,
         api_key: str,
         *,
-        ws_url: str,
-        api_url: str,
-        session: aiohttp.ClientSession | None,
-        provider_timeout: float,
-        connect_timeout: float,
+        ws_url: str | None = None,
+        api_url: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        provider_timeout: float = 10.0,
+        connect_timeout: float = 10.0,
+        max_idle: int | None = None,
     ) -> None:
         self._api_key = api_key
-        self._ws_url = ws_url
-        self._api_url = api_url.rstrip("/")
+        self._ws_url = ws_url or self.default_ws_url
+        self._api_url = (api_url or self.default_api_url).rstrip("/")
         self._session = session
         self._own_session = session is None
         self.provider_timeout = provider_timeout
         self.connect_timeout = connect_timeout
+        self.max_idle = max_idle or self.default_max_idle
+        self._setup()
+
+    def _setup(self) -> None:
+        """Provider-specific state (pools, caches), created after the shared fields."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(ws_url={self._ws_url!r})"

@@ -17,7 +17,6 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
@@ -131,27 +130,10 @@ class FaseehClient(CloudClient):
 
     provider = "faseeh"
     provider_name = PROVIDER
+    default_ws_url = DEFAULT_WS_URL
+    default_api_url = DEFAULT_API_URL
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        ws_url: str = DEFAULT_WS_URL,
-        api_url: str = DEFAULT_API_URL,
-        session: aiohttp.ClientSession | None = None,
-        provider_timeout: float = 10.0,
-        connect_timeout: float = 10.0,
-        max_idle: int = 2,
-    ) -> None:
-        super().__init__(
-            api_key,
-            ws_url=ws_url,
-            api_url=api_url,
-            session=session,
-            provider_timeout=provider_timeout,
-            connect_timeout=connect_timeout,
-        )
-        self._max_idle = max_idle
+    def _setup(self) -> None:
         self._pools: dict[FaseehVoiceSettings, WebSocketPool] = {}
 
     def pool(self, settings: FaseehVoiceSettings) -> WebSocketPool:
@@ -159,7 +141,7 @@ class FaseehClient(CloudClient):
         pool = self._pools.get(settings)
         if pool is None:
             pool = WebSocketPool(
-                lambda: self._connect(settings), name=PROVIDER, max_idle=self._max_idle
+                lambda: self._connect(settings), name=PROVIDER, max_idle=self.max_idle
             )
             self._pools[settings] = pool
         return pool

@@ -15,7 +15,6 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
@@ -94,31 +93,16 @@ class HamsaClient(CloudClient):
 
     provider = HAMSA
     provider_name = PROVIDER
+    default_ws_url = DEFAULT_WS_URL
+    default_api_url = DEFAULT_API_URL
+    default_max_idle = 4
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        ws_url: str = DEFAULT_WS_URL,
-        api_url: str = DEFAULT_API_URL,
-        session: aiohttp.ClientSession | None = None,
-        provider_timeout: float = 10.0,
-        connect_timeout: float = 10.0,
-        max_idle: int = 4,
-    ) -> None:
-        super().__init__(
-            api_key,
-            ws_url=ws_url,
-            api_url=api_url,
-            session=session,
-            provider_timeout=provider_timeout,
-            connect_timeout=connect_timeout,
-        )
+    def _setup(self) -> None:
         self.preloaded: set[str] = set()
         self._pool = WebSocketPool(
             self._connect,
             name=PROVIDER,
-            max_idle=max_idle,
+            max_idle=self.max_idle,
             no_rewarm_close_codes=frozenset({CLOSE_INVALID_KEY, CLOSE_WALLET_EMPTY}),
         )
 
