@@ -1,4 +1,4 @@
-# Wyoming text-to-speech server for Arabic (Hamsa, Faseeh).
+# Wyoming text-to-speech server for Arabic (Hamsa, Faseeh, offline espeak-ng).
 #   docker build -t wyoming-arabic-tts .
 #   docker run -d -p 10200:10200 -e HAMSA_API_KEY=... -e FASEEH_API_KEY=... wyoming-arabic-tts
 FROM python:3.13-slim
@@ -7,6 +7,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# espeak-ng is the offline Arabic voice (offline-ar): the fallback when the cloud fails,
+# and the only voice of a container started without any API key.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends espeak-ng \
+    && rm -rf /var/lib/apt/lists/*
 
 # Only what the package needs (see .dockerignore): the server and the provider core it
 # shares with the Home Assistant integration. zeroconf is what --zeroconf needs.

@@ -17,16 +17,20 @@ from typing import Any
 
 from arabic_tts_core import faseeh as faseeh_core
 from arabic_tts_core import hamsa as hamsa_core
+from arabic_tts_core.errors import UnknownVoice
 from arabic_tts_core.hamsa import is_custom_voice_id
+from arabic_tts_core.offline import espeak_available
 from arabic_tts_core.voices import FASEEH_DEFAULT_MODEL
 from wyoming.server import AsyncServer, AsyncTcpServer
+from wyoming.tts import SynthesizeVoice
 
 from . import __version__
+from .fallback import FallbackPolicy
 from .handler import ArabicTtsEventHandler, ServerContext
 from .info import build_info
 from .logs import REDACTED, setup_logging
 from .providers import ProviderConfig, Providers
-from .voices import build_catalog
+from .voices import OFFLINE_VOICE_NAME, VoiceCatalog, VoiceRoute, build_catalog
 
 _LOGGER = logging.getLogger("wyoming_server")  # not "__main__" under python -m
 
@@ -35,6 +39,8 @@ DEFAULT_ZEROCONF_NAME = "arabic-tts"
 SECRET_ARGS = ("hamsa_api_key", "faseeh_api_key")
 SHUTDOWN_GRACE = 3.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+FALLBACK_OFFLINE = "offline"
+FALLBACK_NONE = "none"
 
 
 def _custom_voice(value: str) -> str:
@@ -102,6 +108,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds without audio from the provider before a request fails (default 10)",
     )
     parser.add_argument(
+        "--fallback",
+        choices=(FALLBACK_OFFLINE, FALLBACK_NONE),
+        default=None,
+        help="when a cloud voice fails (key, wallet, rate limit, timeout, outage), speak the "
+        f"rest with the offline voice {OFFLINE_VOICE_NAME} (default: offline when espeak-ng "
+        "is installed, else none)",
+    )
+    parser.add_argument(
+        "--fallback-voice",
+        metavar="NAME",
+        default=None,
+        help="another voice to try first when the requested one fails, e.g. faseeh-ar-najdi-male-2",
+    )
+    parser.add_argument(
         "--zeroconf",
         nargs="?",
         const=DEFAULT_ZEROCONF_NAME,
@@ -122,14 +142,25 @@ def redacted_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Parse and check the command line (a provider is on when its key is given)."""
+    """Parse and check the command line (a provider is on when its key is given).
+
+    Also sets ``args.offline``: whether espeak-ng is installed, which offers the offline
+    voice and makes ``--fallback offline`` the default. Without any key the server still
+    starts when it can speak offline, so a new user hears Arabic before signing up.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not args.hamsa_api_key and not args.faseeh_api_key:
+    args.offline = espeak_available()
+    if not args.hamsa_api_key and not args.faseeh_api_key and not args.offline:
         parser.error(
             "no provider configured: set HAMSA_API_KEY and/or FASEEH_API_KEY "
-            "(or --hamsa-api-key / --faseeh-api-key)"
+            "(or --hamsa-api-key / --faseeh-api-key), or install espeak-ng for the "
+            "offline voice"
         )
+    if args.fallback is None:
+        args.fallback = FALLBACK_OFFLINE if args.offline else FALLBACK_NONE
+    elif args.fallback == FALLBACK_OFFLINE and not args.offline:
+        parser.error("--fallback offline needs espeak-ng (apt-get install espeak-ng)")
     if args.custom_voice and not args.hamsa_api_key:
         parser.error("--custom-voice needs a Hamsa API key")
     if args.zeroconf and not args.uri.startswith("tcp://"):
@@ -153,12 +184,15 @@ async def main(argv: Sequence[str] | None = None) -> None:
             faseeh_api_url=args.faseeh_api_url,
             faseeh_model=args.faseeh_model,
             provider_timeout=args.provider_timeout,
+            offline=args.offline,
         )
     )
+    loop = asyncio.get_running_loop()
     try:
         catalog = build_catalog(
             hamsa=providers.hamsa,
             faseeh=providers.faseeh,
+            offline=providers.offline,
             custom_voices=args.custom_voice,
             faseeh_model=args.faseeh_model,
         )
@@ -166,12 +200,58 @@ async def main(argv: Sequence[str] | None = None) -> None:
             catalog=catalog,
             info_event=build_info(catalog).event(),
             samples_per_chunk=args.samples_per_chunk,
+            fallback=fallback_policy(args, catalog),
         )
+        _log_voices(args, context)
         providers.start(args.custom_voice)
         await _serve(args, context)
     finally:
-        await providers.close()
-        _LOGGER.info("Stopped")
+        try:
+            await providers.close()
+            _LOGGER.info("Stopped")
+        finally:
+            for signum in STOP_SIGNALS:
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(signum)
+
+
+def fallback_policy(args: argparse.Namespace, catalog: VoiceCatalog) -> FallbackPolicy:
+    """The voices that take over when a requested voice fails, in order."""
+    voices: list[VoiceRoute] = []
+    if args.fallback_voice:
+        try:
+            voices.append(catalog.resolve(SynthesizeVoice(name=args.fallback_voice)))
+        except UnknownVoice as err:
+            raise SystemExit(
+                f"wyoming-arabic-tts: error: --fallback-voice {args.fallback_voice}: {err.message}"
+            ) from None
+    if args.fallback == FALLBACK_OFFLINE:
+        voices.append(catalog.resolve(SynthesizeVoice(name=OFFLINE_VOICE_NAME)))
+    unique = {voice.name: voice for voice in voices}  # --fallback-voice offline-ar: once
+    return FallbackPolicy(tuple(unique.values()))
+
+
+def _log_voices(args: argparse.Namespace, context: ServerContext) -> None:
+    """Say plainly what this server can speak with and what happens when the cloud fails."""
+    if not args.hamsa_api_key and not args.faseeh_api_key:
+        _LOGGER.warning(
+            "No API key given: serving only the offline voice %s (espeak-ng). Set "
+            "HAMSA_API_KEY and/or FASEEH_API_KEY for the Hamsa and Faseeh voices.",
+            OFFLINE_VOICE_NAME,
+        )
+        return
+    if not args.offline:
+        _LOGGER.info(
+            "espeak-ng is not installed: no offline voice, and a failing cloud voice "
+            "ends its reply with an error (apt-get install espeak-ng to change that)"
+        )
+    if context.fallback.voices:
+        _LOGGER.info(
+            "When a voice fails, the rest of its reply is spoken by: %s",
+            ", ".join(context.fallback.names),
+        )
+    else:
+        _LOGGER.info("No fallback: a failing voice ends its reply with an error event")
 
 
 async def _serve(args: argparse.Namespace, context: ServerContext) -> None:
@@ -187,18 +267,22 @@ async def _serve(args: argparse.Namespace, context: ServerContext) -> None:
         with contextlib.suppress(NotImplementedError):  # event loops without signals
             loop.add_signal_handler(signum, server_task.cancel)
     _LOGGER.info(
-        "Ready on %s with %d voices (default %s)",
+        "Ready on %s with %d voice%s (default %s)",
         args.uri,
         len(context.catalog.routes),
+        "" if len(context.catalog.routes) == 1 else "s",
         context.catalog.default.name,
     )
     try:
         with contextlib.suppress(asyncio.CancelledError):
             await server_task
     finally:
+        # Already stopping: a second SIGTERM/SIGINT (docker, systemd, an impatient test)
+        # must not kill the clean-up half way; wyoming drops its own handler on stop,
+        # which would leave the default "die at once". main() removes these at the end.
         for signum in STOP_SIGNALS:
-            with contextlib.suppress(NotImplementedError):
-                loop.remove_signal_handler(signum)
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, _LOGGER.debug, "Already stopping")
         await server.stop()
         await _wait_for_connections(context)
         if zeroconf is not None:

@@ -4,6 +4,10 @@ Each reply runs in its own task while the connection keeps reading events. That 
 lets a streaming request send sentences upstream while text is still arriving, and what
 lets a client that hangs up mid-utterance cancel its synthesis at once (the core then
 discards or replaces the upstream socket) instead of when a write finally fails.
+
+Both kinds of reply speak through a fallback chain (fallback.py): when a cloud voice
+fails for a reason the user did not cause, the rest is spoken by the next voice, and the
+client sees an ``error`` only when no voice could finish the reply.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from wyoming.tts import (
     SynthesizeStopped,
 )
 
+from .fallback import FallbackPolicy
 from .relay import AudioRelay
 from .text_feed import TextFeed
 from .voices import VoiceCatalog
@@ -41,11 +46,13 @@ LINGER_AFTER_ERROR = 2.0
 
 @dataclass(frozen=True, slots=True)
 class ServerContext:
-    """What every connection shares: voices, the prebuilt Describe answer, chunk size."""
+    """What every connection shares: voices, the prebuilt Describe answer, chunk size,
+    and which voices take over when the requested one fails."""
 
     catalog: VoiceCatalog
     info_event: Event
     samples_per_chunk: int
+    fallback: FallbackPolicy = field(default_factory=FallbackPolicy)
     connections: set[asyncio.Task[None]] = field(default_factory=set)
 
 
@@ -152,8 +159,9 @@ class ArabicTtsEventHandler(AsyncEventHandler):
         if not text.strip():
             raise BadRequest("There is no text to speak.")
         _LOGGER.debug("Synthesizing %d characters with %s", len(text), route.name)
+        chain = self._context.fallback.chain(route)
         relay = AudioRelay(self.write_event, self._context.samples_per_chunk)
-        async with contextlib.aclosing(route.speak(text)) as audio:
+        async with contextlib.aclosing(chain.speak(text)) as audio:
             async for chunk in audio:
                 await relay.feed(chunk)
         await relay.finish()
@@ -161,8 +169,9 @@ class ArabicTtsEventHandler(AsyncEventHandler):
     async def _reply_to_stream(self, start: SynthesizeStart, feed: TextFeed) -> None:
         route = self._context.catalog.resolve(start.voice)
         _LOGGER.debug("Streaming synthesis with %s", route.name)
+        chain = self._context.fallback.chain(route)
         relay = AudioRelay(self.write_event, self._context.samples_per_chunk)
-        stream = synthesize_stream(feed, route.speak, **route.sentence_options)
+        stream = synthesize_stream(feed, chain.speak, **route.sentence_options)
         async with contextlib.aclosing(stream) as audio:
             async for chunk in audio:
                 await relay.feed(chunk)

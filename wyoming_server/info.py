@@ -9,16 +9,19 @@ from arabic_tts_core.voices import FASEEH, HAMSA
 from wyoming.info import Attribution, Info, TtsProgram, TtsVoice
 
 from . import __version__
-from .voices import VoiceCatalog, VoiceRoute
+from .voices import OFFLINE, VoiceCatalog, VoiceRoute
 
 PROGRAM_NAME = "arabic-tts"
-PROGRAM_DESCRIPTION = "Arabic text to speech (Hamsa, Faseeh) · تحويل النص العربي إلى كلام"
+PROGRAM_DESCRIPTION = (
+    "Arabic text to speech (Hamsa, Faseeh, offline espeak-ng) · تحويل النص العربي إلى كلام"
+)
 # Same address as the Home Assistant integration's manifest "documentation".
 PROJECT_URL = "https://github.com/arabic-tts/wyoming-arabic-tts"
 PROJECT_ATTRIBUTION = Attribution(name="wyoming-arabic-tts", url=PROJECT_URL)
 PROVIDER_ATTRIBUTION: dict[str, Attribution] = {
     HAMSA: Attribution(name="Hamsa", url="https://tryhamsa.com"),
     FASEEH: Attribution(name="Faseeh", url="https://faseeh.ai"),
+    OFFLINE: Attribution(name="espeak-ng", url="https://github.com/espeak-ng/espeak-ng"),
 }
 
 

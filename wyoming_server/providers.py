@@ -1,7 +1,8 @@
 """The provider clients of this process: made once, warmed at start-up, closed on shutdown.
 
 One aiohttp session serves every REST call; WebSockets are opened ahead of the first
-request so no request pays a handshake it could have paid earlier.
+request so no request pays a handshake it could have paid earlier. The offline voice
+(espeak-ng) needs nothing warmed: it starts one short subprocess per sentence.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import aiohttp
 from arabic_tts_core.errors import TtsError
 from arabic_tts_core.faseeh import FaseehClient, FaseehVoiceSettings
 from arabic_tts_core.hamsa import HamsaClient
+from arabic_tts_core.offline import OfflineClient
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ class ProviderConfig:
     faseeh_api_url: str
     faseeh_model: str
     provider_timeout: float
+    offline: bool = False  # espeak-ng is installed: offer the offline voice
 
     def __repr__(self) -> str:
         return "ProviderConfig(<redacted>)"
@@ -48,6 +51,9 @@ class Providers:
         timeout = config.provider_timeout
         self.hamsa: HamsaClient | None = None
         self.faseeh: FaseehClient | None = None
+        self.offline: OfflineClient | None = None
+        if config.offline:
+            self.offline = OfflineClient()
         if config.hamsa_api_key:
             self.hamsa = HamsaClient(
                 config.hamsa_api_key,
@@ -86,7 +92,7 @@ class Providers:
         if self._preload_task is not None:
             self._preload_task.cancel()
             await asyncio.wait([self._preload_task])
-        for client in (self.hamsa, self.faseeh):
+        for client in (self.hamsa, self.faseeh, self.offline):
             if client is not None:
                 with contextlib.suppress(Exception):
                     await client.close()

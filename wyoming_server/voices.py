@@ -1,8 +1,8 @@
 """Wyoming voice names → the provider client and settings that speak them.
 
 Names are part of the contract (``hamsa-<Speaker>``, ``hamsa-<uuid>``,
-``faseeh-<voice_id>``); bare names such as ``Salem`` are accepted too, because people
-type them into automations.
+``faseeh-<voice_id>``, ``offline-ar``); bare names such as ``Salem`` are accepted too,
+because people type them into automations.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from arabic_tts_core.audio import PcmChunk
 from arabic_tts_core.errors import UnknownVoice
 from arabic_tts_core.faseeh import FaseehClient, FaseehVoiceSettings
 from arabic_tts_core.hamsa import HamsaClient, HamsaVoiceSettings
+from arabic_tts_core.offline import OfflineClient, OfflineVoiceSettings
 from arabic_tts_core.providers import sentence_options
 from arabic_tts_core.streaming import Speak
 from arabic_tts_core.voices import (
@@ -29,6 +30,8 @@ from wyoming.tts import SynthesizeVoice
 
 HAMSA_PREFIX = "hamsa-"
 FASEEH_PREFIX = "faseeh-"
+OFFLINE = "offline"
+OFFLINE_VOICE_NAME = "offline-ar"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,28 @@ def faseeh_route(client: FaseehClient, voice: Voice, model_id: str) -> VoiceRout
         return client.synthesize(text, settings)
 
     return VoiceRoute(FASEEH_PREFIX + voice.voice_id, voice, speak, sentence_options(client))
+
+
+def offline_voice() -> Voice:
+    """The espeak-ng Arabic voice; its id is the Wyoming name, so "ar" is no alias for it."""
+    return Voice(
+        provider=OFFLINE,
+        voice_id=OFFLINE_VOICE_NAME,
+        name="espeak-ng Arabic",
+        language="ar",
+        description_en="Offline Arabic (espeak-ng, robotic; needs no internet and no key)",
+        description_ar="عربي دون اتصال (espeak-ng، صوت آلي؛ بلا إنترنت ولا مفتاح)",
+    )
+
+
+def offline_route(client: OfflineClient) -> VoiceRoute:
+    """Route for the offline voice (espeak-ng's Arabic voice at its own speed)."""
+    settings = OfflineVoiceSettings()
+
+    def speak(text: str) -> AsyncGenerator[PcmChunk]:
+        return client.synthesize(text, settings)
+
+    return VoiceRoute(OFFLINE_VOICE_NAME, offline_voice(), speak)
 
 
 class VoiceCatalog:
@@ -118,10 +143,15 @@ def build_catalog(
     *,
     hamsa: HamsaClient | None,
     faseeh: FaseehClient | None,
+    offline: OfflineClient | None = None,
     custom_voices: Iterable[str] = (),
     faseeh_model: str,
 ) -> VoiceCatalog:
-    """Voices of the configured providers; the default is the first provider's default."""
+    """Voices of the configured providers; the default is the first provider's default.
+
+    The offline voice comes last and is the default only when no cloud key is given:
+    a configured cloud voice sounds far better.
+    """
     routes: list[VoiceRoute] = []
     if hamsa is not None:
         routes.extend(hamsa_route(hamsa, voice) for voice in builtin_hamsa_voices())
@@ -133,12 +163,15 @@ def build_catalog(
         routes.extend(
             faseeh_route(faseeh, voice, faseeh_model) for voice in builtin_faseeh_voices()
         )
+    if offline is not None:
+        routes.append(offline_route(offline))
     if not routes:
         raise ValueError("no provider is configured")
     by_name = {route.name: route for route in routes}
-    default_name = (
-        HAMSA_PREFIX + HAMSA_DEFAULT_SPEAKER
-        if hamsa is not None
-        else FASEEH_PREFIX + FASEEH_DEFAULT_VOICE
-    )
+    if hamsa is not None:
+        default_name = HAMSA_PREFIX + HAMSA_DEFAULT_SPEAKER
+    elif faseeh is not None:
+        default_name = FASEEH_PREFIX + FASEEH_DEFAULT_VOICE
+    else:
+        default_name = OFFLINE_VOICE_NAME
     return VoiceCatalog(routes, by_name[default_name])

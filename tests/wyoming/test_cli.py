@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
+from pathlib import Path
 
 import pytest
 from wyoming.server import AsyncTcpServer
@@ -25,8 +27,14 @@ def _no_keys_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FASEEH_API_KEY", raising=False)
 
 
+def _espeak(monkeypatch: pytest.MonkeyPatch, *, installed: bool) -> None:
+    """Pretend espeak-ng is (not) installed, whatever this machine has."""
+    monkeypatch.setattr(cli, "espeak_available", lambda: installed)
+
+
 def test_defaults_match_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HAMSA_API_KEY", "from-env")
+    _espeak(monkeypatch, installed=True)
     args = cli.parse_args([])
     assert args.uri == "tcp://0.0.0.0:10200"
     assert args.hamsa_api_key == "from-env"
@@ -41,6 +49,24 @@ def test_defaults_match_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
     assert args.provider_timeout == 10.0
     assert args.zeroconf is None
     assert not args.debug
+    assert args.offline
+    assert args.fallback == "offline"
+    assert args.fallback_voice is None
+
+
+def test_without_espeak_there_is_no_offline_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    _espeak(monkeypatch, installed=False)
+    args = cli.parse_args(["--hamsa-api-key", "h"])
+    assert not args.offline
+    assert args.fallback == "none"
+
+
+def test_without_keys_the_offline_voice_is_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    _espeak(monkeypatch, installed=True)
+    args = cli.parse_args(["--fallback", "none", "--fallback-voice", "faseeh-ar-najdi-male-2"])
+    assert args.hamsa_api_key is None
+    assert args.faseeh_api_key is None
+    assert (args.fallback, args.fallback_voice) == ("none", "faseeh-ar-najdi-male-2")
 
 
 def test_flags_override_env_and_repeat(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,23 +91,71 @@ def test_flags_override_env_and_repeat(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    ("argv", "message"),
+    ("argv", "espeak", "message"),
     [
-        ([], "no provider configured"),
-        (["--hamsa-api-key", "h", "--custom-voice", "Salem"], "not a Hamsa custom voice id"),
-        (["--faseeh-api-key", "f", "--custom-voice", UUID], "needs a Hamsa API key"),
-        (["--hamsa-api-key", "h", "--samples-per-chunk", "0"], "must be at least 1"),
-        (["--hamsa-api-key", "h", "--provider-timeout", "0"], "greater than 0"),
-        (["--hamsa-api-key", "h", "--uri", "stdio://", "--zeroconf"], "needs a tcp://"),
+        ([], False, "no provider configured"),
+        (["--hamsa-api-key", "h", "--fallback", "offline"], False, "needs espeak-ng"),
+        (["--hamsa-api-key", "h", "--fallback", "piper"], True, "invalid choice"),
+        (["--hamsa-api-key", "h", "--custom-voice", "Salem"], True, "not a Hamsa custom voice"),
+        (["--faseeh-api-key", "f", "--custom-voice", UUID], True, "needs a Hamsa API key"),
+        (["--hamsa-api-key", "h", "--samples-per-chunk", "0"], True, "must be at least 1"),
+        (["--hamsa-api-key", "h", "--provider-timeout", "0"], True, "greater than 0"),
+        (["--hamsa-api-key", "h", "--uri", "stdio://", "--zeroconf"], True, "needs a tcp://"),
     ],
 )
 def test_bad_command_lines_exit_with_a_reason(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    argv: list[str],
+    espeak: bool,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    _espeak(monkeypatch, installed=espeak)
     with pytest.raises(SystemExit) as exit_info:
         cli.parse_args(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+async def _run_server_process(*argv: str, env: dict[str, str]) -> tuple[int, str]:
+    """Run the real program to its exit (for command lines it must refuse)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "wyoming_server",
+        "--uri",
+        f"tcp://127.0.0.1:{free_port()}",
+        *argv,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+        cwd=REPO_ROOT,
+    )
+    async with asyncio.timeout(30):
+        output, _ = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+async def test_no_key_and_no_espeak_refuses_to_start(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.endswith("_API_KEY")}
+    env["PATH"] = str(tmp_path)  # an empty folder: no espeak-ng to be found
+    code, output = await _run_server_process(env=env)
+    assert code == 2
+    assert "no provider configured" in output
+    assert "espeak-ng" in output
+
+
+async def test_unknown_fallback_voice_refuses_to_start() -> None:
+    env = {**os.environ, "HAMSA_API_KEY": "k"}
+    code, output = await _run_server_process(
+        "--hamsa-url", "ws://127.0.0.1:9/", "--fallback-voice", "hamsa-Nobody", env=env
+    )
+    assert code != 0
+    assert "--fallback-voice hamsa-Nobody" in output
+    assert "There is no voice named 'hamsa-Nobody'" in output
+    assert "Traceback" not in output
 
 
 def test_argument_dump_redacts_keys() -> None:

@@ -1,5 +1,9 @@
 """Every error code the fakes can provoke: an error event, no audio-stop, a closed socket,
-and a server that keeps serving the next client."""
+and a server that keeps serving the next client.
+
+These run with ``--fallback none``: the offline fallback (test_fallback.py) would otherwise
+speak instead of failing. bad_request and unknown_voice fail the same either way.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,13 @@ pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 TEXT = "مرحبا بكم في البيت الذكي. كيف يمكنني مساعدتكم اليوم في المطبخ؟"
 LONG_TEXT = TEXT * 4
+NO_FALLBACK = ("--fallback", "none")
+
+
+@pytest.fixture
+async def server(start_server: StartServer) -> ServerProcess:
+    """Both providers, no fallback: failures surface as error events."""
+    return await start_server(*NO_FALLBACK)
 
 
 @dataclass(frozen=True)
@@ -108,7 +119,7 @@ CASES = {
 async def test_error_event_then_closed_and_server_keeps_serving(
     start_server: StartServer, fake_hamsa: FakeHamsa, fake_faseeh: FakeFaseeh, case: Case
 ) -> None:
-    server = await start_server("--provider-timeout", "1")
+    server = await start_server("--provider-timeout", "1", *NO_FALLBACK)
     case.arrange(fake_hamsa, fake_faseeh)
 
     reply = await synthesize(server.port, case.text, case.voice)
@@ -136,7 +147,7 @@ async def test_empty_text_never_reaches_the_provider(
 async def test_wrong_api_key_is_auth_failed_and_describe_still_works(
     start_server: StartServer, provider: str
 ) -> None:
-    server = await start_server(hamsa_key="wrong-key", faseeh_key="wrong-key")
+    server = await start_server(*NO_FALLBACK, hamsa_key="wrong-key", faseeh_key="wrong-key")
     name = "hamsa-Samir" if provider == "hamsa" else "faseeh-ar-najdi-male-2"
 
     assert_failed(await synthesize(server.port, TEXT, name), "auth_failed")

@@ -6,6 +6,7 @@ import asyncio
 import re
 
 import pytest
+from arabic_tts_core.offline import espeak_available
 from arabic_tts_core.voices import HAMSA_SPEAKERS
 from wyoming.audio import AudioChunk
 from wyoming.client import AsyncTcpClient
@@ -32,6 +33,8 @@ pytestmark = pytest.mark.usefixtures("socket_enabled")
 CUSTOM_VOICE = "3f2b8c1e-9a4d-4e6f-8b2a-1c5d7e9f0a3b"
 TEXT = "مرحبا بكم في البيت الذكي. كيف يمكنني مساعدتكم اليوم في المطبخ؟"
 ARABIC = re.compile(r"[\u0600-\u06FF]")
+# The offline voice is offered whenever espeak-ng is installed (script/setup installs it).
+OFFLINE_VOICES = {"offline-ar"} if espeak_available() else set()
 
 
 def hamsa_pcm(fake: FakeHamsa, start: int = 0, rate: int = 16000) -> bytes:
@@ -57,6 +60,7 @@ async def test_describe_lists_every_voice_with_languages_and_streaming(
         {f"hamsa-{speaker}" for speaker in HAMSA_SPEAKERS}
         | {f"hamsa-{CUSTOM_VOICE}"}
         | {f"faseeh-{voice['voice_id']}" for voice in DEFAULT_VOICES}
+        | OFFLINE_VOICES
     )
     assert set(voices) == expected
     assert voices["hamsa-Samir"].languages == ["ar", "ar-EG"]
@@ -69,7 +73,7 @@ async def test_describe_lists_every_voice_with_languages_and_streaming(
         assert advertised.description is not None
         assert ARABIC.search(advertised.description), advertised.description
         assert re.search(r"[A-Za-z]{3}", advertised.description), advertised.description
-        assert advertised.attribution.name in ("Hamsa", "Faseeh")
+        assert advertised.attribution.name in ("Hamsa", "Faseeh", "espeak-ng")
         # Every voice but Hamsa's two English speakers is Arabic.
         if advertised.name not in {"hamsa-Emma", "hamsa-James"}:
             assert advertised.languages[0] == "ar"
@@ -78,14 +82,7 @@ async def test_describe_lists_every_voice_with_languages_and_streaming(
 async def test_only_configured_providers_are_offered(start_server: StartServer) -> None:
     server = await start_server(hamsa=False)
     names = {voice.name for voice in (await describe(server.port)).tts[0].voices}
-    assert names == {f"faseeh-{voice['voice_id']}" for voice in DEFAULT_VOICES}
-
-
-async def test_server_without_any_key_refuses_to_start(
-    start_server: StartServer,
-) -> None:
-    with pytest.raises(pytest.fail.Exception, match="no provider configured"):
-        await start_server(hamsa=False, faseeh=False)
+    assert names == {f"faseeh-{voice['voice_id']}" for voice in DEFAULT_VOICES} | OFFLINE_VOICES
 
 
 @pytest.mark.parametrize(
@@ -337,7 +334,7 @@ async def test_no_api_key_in_output_at_debug(
     start_server: StartServer, fake_hamsa: FakeHamsa, fake_faseeh: FakeFaseeh
 ) -> None:
     fake_hamsa.custom_voices = {CUSTOM_VOICE: "Grandma"}
-    server = await start_server("--debug", "--custom-voice", CUSTOM_VOICE)
+    server = await start_server("--debug", "--custom-voice", CUSTOM_VOICE, "--fallback", "none")
     assert_plain_success(await synthesize(server.port, TEXT, "hamsa-Samir"))
     assert_plain_success(await synthesize(server.port, TEXT, f"hamsa-{CUSTOM_VOICE}"))
     assert_plain_success(await synthesize(server.port, TEXT, "faseeh-ar-najdi-male-2"))
