@@ -5,25 +5,54 @@ One AudioStart (the format of the first provider frame), AudioChunks of exactly
 arrives: time to first audio beats tidy sizes) and the last, then AudioStop. A reply has
 one audio format: should a later piece of a stream come at another rate, it is resampled
 to the first one rather than switching formats under the client.
+
+Speed (see bench/ and README "Benchmarks"): writing an event the generic way costs three
+socket writes (header line, data, payload), and on loopback each write is a system call
+that also delivers the bytes to the client and wakes it. So the chunks cut from one
+provider frame are encoded here, byte for byte as ``wyoming`` encodes them, and leave in
+one write, AudioStart with the first of them and AudioStop with the last.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from arabic_tts_core.audio import AudioFormat, PcmChunk, Rechunker, resample
 from arabic_tts_core.errors import ProviderError
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
-from wyoming.event import Event
+from wyoming.event import Event, write_event
+from wyoming.server import AsyncEventHandler
 
 WriteEvent = Callable[[Event], Awaitable[None]]
 
+# Encoded event prefixes, shared by every reply: (format, payload size) → bytes. Replies
+# use few sizes (the regular one, plus a shorter first and last), so this stays small.
+_HEADS: dict[tuple[int, int, int, int], bytes] = {}
+_MAX_CACHED_HEADS = 256
+_EVENTS: dict[tuple[str, tuple[tuple[str, Any], ...]], bytes] = {}  # AudioStart, AudioStop
+
 
 class AudioRelay:
-    """Re-chunks one reply's PCM and writes it as Wyoming events."""
+    """Re-chunks one reply's PCM and writes it as Wyoming events.
 
-    def __init__(self, write: WriteEvent, samples_per_chunk: int) -> None:
+    ``write`` writes one event. When it is a Wyoming handler's own ``write_event`` (or a
+    ``writer`` is given), AudioChunks bypass it and go to the connection's stream writer
+    directly, in one write per provider frame; anything else gets every event through
+    ``write`` (for example a handler that observes its events).
+    """
+
+    def __init__(
+        self,
+        write: WriteEvent,
+        samples_per_chunk: int,
+        *,
+        writer: asyncio.StreamWriter | None = None,
+    ) -> None:
         self._write = write
+        self._writer = writer if writer is not None else _plain_writer(write)
         self._samples_per_chunk = samples_per_chunk
         self._format: AudioFormat | None = None
         self._rechunker: Rechunker | None = None
@@ -37,29 +66,25 @@ class AudioRelay:
         """Write AudioStart on the first audio, then every complete chunk."""
         if not chunk.pcm:
             return
+        start: Event | None = None
         if self._format is None or self._rechunker is None:
             self._format = chunk.format
             self._rechunker = Rechunker(
                 self._samples_per_chunk, chunk.format.bytes_per_sample, first_chunk_early=True
             )
-            await self._write(
-                AudioStart(
-                    rate=chunk.format.rate,
-                    width=chunk.format.width,
-                    channels=chunk.format.channels,
-                ).event()
-            )
+            start = AudioStart(
+                rate=chunk.format.rate,
+                width=chunk.format.width,
+                channels=chunk.format.channels,
+            ).event()
         pcm = self._conform(chunk)
-        for piece in self._rechunker.feed(pcm):
-            await self._write_chunk(piece)
+        await self._write_chunks(self._rechunker.feed(pcm), before=start)
 
     async def finish(self) -> None:
         """Write the last (possibly short) chunk and AudioStop; only for a reply that succeeded."""
         if self._rechunker is None:
             raise ProviderError("The provider finished without sending any audio.")
-        for piece in self._rechunker.flush():
-            await self._write_chunk(piece)
-        await self._write(AudioStop().event())
+        await self._write_chunks(self._rechunker.flush(), after=AudioStop().event())
 
     def _conform(self, chunk: PcmChunk) -> bytes:
         assert self._format is not None
@@ -75,13 +100,82 @@ class AudioRelay:
         resampled: bytes = resample(pcm, chunk.format.rate, self._format.rate)
         return resampled
 
-    async def _write_chunk(self, pcm: bytes) -> None:
+    async def _write_chunks(
+        self, pieces: list[bytes], *, before: Event | None = None, after: Event | None = None
+    ) -> None:
+        """Write ``before``, the chunks, ``after``: in one write on the direct path."""
+        writer = self._writer
+        if writer is None:
+            for event in (
+                *((before,) if before else ()),
+                *(self._chunk_event(pcm) for pcm in pieces),
+                *((after,) if after else ()),
+            ):
+                await self._write(event)
+            return
+        parts: list[bytes] = []
+        if before is not None:
+            parts.append(_encode(before))
+        if pieces:
+            assert self._format is not None
+            rate, width, channels = self._format.rate, self._format.width, self._format.channels
+            for pcm in pieces:
+                head = _HEADS.get((rate, width, channels, len(pcm)))
+                parts.append(head if head is not None else self._head(pcm))
+                parts.append(pcm)
+        if after is not None:
+            parts.append(_encode(after))
+        if parts:
+            writer.writelines(parts)  # one system call for all of it
+            await writer.drain()
+
+    def _chunk_event(self, pcm: bytes) -> Event:
         assert self._format is not None
-        await self._write(
-            AudioChunk(
-                rate=self._format.rate,
-                width=self._format.width,
-                channels=self._format.channels,
-                audio=pcm,
-            ).event()
-        )
+        return AudioChunk(
+            rate=self._format.rate,
+            width=self._format.width,
+            channels=self._format.channels,
+            audio=pcm,
+        ).event()
+
+    def _head(self, pcm: bytes) -> bytes:
+        """The bytes ``wyoming`` writes before an AudioChunk's payload (then cached)."""
+        assert self._format is not None
+        buffer = io.BytesIO()
+        write_event(self._chunk_event(bytes(len(pcm))), buffer)
+        head = buffer.getvalue()[: -len(pcm)]
+        if len(_HEADS) >= _MAX_CACHED_HEADS:
+            _HEADS.clear()
+        fmt = self._format
+        _HEADS[(fmt.rate, fmt.width, fmt.channels, len(pcm))] = head
+        return head
+
+
+def _encode(event: Event) -> bytes:
+    """A payload-free event (AudioStart, AudioStop) exactly as ``wyoming`` writes it."""
+    assert event.payload is None
+    key = (event.type, tuple(sorted(event.data.items())))
+    encoded = _EVENTS.get(key)
+    if encoded is None:
+        buffer = io.BytesIO()
+        write_event(event, buffer)
+        encoded = buffer.getvalue()
+        if len(_EVENTS) >= _MAX_CACHED_HEADS:
+            _EVENTS.clear()
+        _EVENTS[key] = encoded
+    return encoded
+
+
+def _plain_writer(write: WriteEvent) -> asyncio.StreamWriter | None:
+    """The stream writer behind ``write`` if it is an unmodified handler ``write_event``.
+
+    Writing encoded bytes to that writer is exactly what the method would do, so it is
+    safe to bypass; a handler that overrides ``write_event`` keeps every event.
+    """
+    handler = getattr(write, "__self__", None)
+    if not isinstance(handler, AsyncEventHandler):
+        return None
+    if getattr(write, "__func__", None) is not AsyncEventHandler.write_event:
+        return None
+    writer = handler.writer
+    return writer if isinstance(writer, asyncio.StreamWriter) else None

@@ -101,6 +101,32 @@ async def test_warm_socket_is_reused_for_sequential_requests(
     assert len(fake.connections[0].requests) == 3
 
 
+async def test_request_during_warm_up_takes_the_socket_being_opened(
+    fake: FakeHamsa, client: HamsaClient
+) -> None:
+    """A request right after start-up waits for the warm-up's handshake, not a second one."""
+    fake.handshake_delay = 0.3
+    client.start_warming()
+    await asyncio.sleep(0.1)  # the warm-up handshake is under way
+    _, pcm, _ = await collect(client.synthesize(TEXT, settings()))
+    assert pcm == pcm_for_text(TEXT)
+    assert len(fake.connections) == 1
+    assert client.pool.idle_count == 1
+
+
+async def test_close_during_warm_up_leaves_nothing_behind(fake: FakeHamsa) -> None:
+    fake.handshake_delay = 0.3
+    hamsa = HamsaClient("hamsa-key", ws_url=fake.ws_url, api_url=fake.api_url)
+    hamsa.start_warming()
+    await asyncio.sleep(0.05)
+    await hamsa.close()
+    for _ in range(100):
+        if fake.open_connections == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert fake.open_connections == 0
+
+
 async def test_concurrent_requests_use_separate_sockets(
     fake: FakeHamsa, client: HamsaClient
 ) -> None:

@@ -21,6 +21,7 @@ from aiohttp.typedefs import Handler, Middleware
 from multidict import CIMultiDict
 
 from .audio import pcm_for_text, split_frames
+from .timing import TimingLog, frame_due
 
 WS_PATH = "/api/v1/websocket/text-to-speech"
 LEGACY_WS_PATH = "/api/v1/text-to-speech"  # the older path shown on the seed page
@@ -186,6 +187,10 @@ class FakeFaseeh:
         self.init_delay: float = 0.0
         self.first_audio_delay: float = 0.0
         self.frame_interval: float = 0.0
+        # Pace frames at this multiple of real time instead of `frame_interval` (None: off).
+        self.realtime_factor: float | None = None
+        # When set, every generation and audio frame is timestamped here (bench/).
+        self.timing: TimingLog | None = None
         self.idle_close_after: float | None = None
         self.max_text_chars: int | None = None  # None: no "Payload too large" check
         self.faults: list[Fault] = []
@@ -532,6 +537,8 @@ class FakeFaseeh:
                 conn.record.index, text, conn.model_id, conn.voice_id, dict(conn.voice_settings)
             )
         )
+        if self.timing is not None:
+            self.timing.request(text)
         self._in_progress[key] += 1
         try:
             completed = await self._stream(conn, text, fault)
@@ -557,11 +564,23 @@ class FakeFaseeh:
         await self._pause(conn, self.first_audio_delay)
         if fault is not None:
             pcm = pcm[: fault.n]
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        offset = 0
         for i, chunk in enumerate(split_frames(pcm, self.frame_sizes)):
             if i:
-                await self._pause(conn, self.frame_interval)
+                factor = self.realtime_factor
+                if factor:
+                    await self._pause(
+                        conn, frame_due(start, offset, 2 * rate, factor) - loop.time()
+                    )
+                else:
+                    await self._pause(conn, self.frame_interval)
             audio = base64.b64encode(chunk).decode("ascii")
+            if self.timing is not None:
+                self.timing.frame(text, offset, len(chunk))
             await self._send_json(conn, {"audio": audio, "sampleRate": rate, "isFinal": False})
+            offset += len(chunk)
         if fault is None:
             await self._send_json(conn, {"audio": "", "sampleRate": rate, "isFinal": True})
             return True

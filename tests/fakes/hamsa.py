@@ -21,6 +21,7 @@ from aiohttp.typedefs import Handler, Middleware
 from multidict import CIMultiDict
 
 from .audio import mulaw_encode, pcm_for_text, split_frames, wav_header_streaming
+from .timing import TimingLog, frame_due
 
 WS_PATH = "/v1/realtime/ws"
 MAX_TEXT_CHARS = 2000
@@ -196,6 +197,10 @@ class FakeHamsa:
         self.handshake_delay: float = 0.0
         self.first_audio_delay: float = 0.0
         self.frame_interval: float = 0.0
+        # Pace frames at this multiple of real time instead of `frame_interval` (None: off).
+        self.realtime_factor: float | None = None
+        # When set, every accepted request and audio frame is timestamped here (bench/).
+        self.timing: TimingLog | None = None
         self.idle_close_after: float | None = None
         self.faults: list[Fault] = []
         self.speakers: dict[str, str] = default_speakers()
@@ -529,17 +534,17 @@ class FakeHamsa:
             return ABORTED_MESSAGE
         return None
 
-    def _render(self, payload: dict[str, Any]) -> tuple[bytes, bytes]:
-        """(header, audio) for a valid request."""
+    def _render(self, payload: dict[str, Any]) -> tuple[bytes, bytes, int]:
+        """(header, audio, audio bytes per second) for a valid request."""
         text: str = payload["text"]
         if payload.get("mulaw"):
-            return b"", mulaw_encode(pcm_for_text(text, 8000))
+            return b"", mulaw_encode(pcm_for_text(text, 8000)), 8000
         if payload.get("sampleRate") == "8k":
             rate = 8000
         else:
             rate = self.wav_rate if self.wav_header else 16000
         header = wav_header_streaming(rate) if self.wav_header else b""
-        return header, pcm_for_text(text, rate)
+        return header, pcm_for_text(text, rate), 2 * rate
 
     async def _tts(self, conn: _Conn, payload: dict[str, Any]) -> None:
         """Answer one tts request: ack, binary frames, end (or an error / a fault)."""
@@ -552,8 +557,11 @@ class FakeHamsa:
             await self._send_json(conn, _msg("ack", ACK_MESSAGE))
             await self._send_error(conn, problem)
             return
+        text: str = payload["text"]
+        if self.timing is not None:
+            self.timing.request(text)
         fault = self.faults.pop(0) if self.faults else None
-        header, audio = self._render(payload)
+        header, audio, bytes_per_second = self._render(payload)
         if fault is not None and fault.kind == "close":
             await self._close(conn, fault.code, fault.reason)
             raise _ConnectionOver
@@ -568,10 +576,10 @@ class FakeHamsa:
             return
         data = header + audio
         if fault is None:
-            await self._send_frames(conn, data)
+            await self._send_frames(conn, data, text, bytes_per_second)
             await self._send_json(conn, _msg("end", END_MESSAGE))
             return
-        await self._send_frames(conn, data[: fault.n])
+        await self._send_frames(conn, data[: fault.n], text, bytes_per_second)
         if fault.kind == "close_after_bytes":
             await self._close(conn, fault.code, fault.reason)
         elif fault.kind == "drop_after_bytes":
@@ -580,11 +588,24 @@ class FakeHamsa:
             await conn.gone.wait()
         raise _ConnectionOver
 
-    async def _send_frames(self, conn: _Conn, data: bytes) -> None:
+    async def _send_frames(
+        self, conn: _Conn, data: bytes, text: str, bytes_per_second: int
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        offset = 0
         for i, frame in enumerate(split_frames(data, self.frame_sizes)):
             if i:
-                await self._pause(conn, self.frame_interval)
+                factor = self.realtime_factor
+                if factor:
+                    due = frame_due(start, offset, bytes_per_second, factor)
+                    await self._pause(conn, due - loop.time())
+                else:
+                    await self._pause(conn, self.frame_interval)
+            if self.timing is not None:
+                self.timing.frame(text, offset, len(frame))
             await conn.ws.send_bytes(frame)
+            offset += len(frame)
 
     async def _pause(self, conn: _Conn, delay: float) -> None:
         """Sleep `delay` seconds; raise _ConnectionOver if the peer leaves meanwhile."""

@@ -16,6 +16,7 @@ from .audio import mulaw_encode, pcm_for_text, wav_header_streaming
 from .faseeh import FakeFaseeh
 from .faseeh import Fault as FaseehFault
 from .hamsa import FakeHamsa, Fault
+from .timing import TimingLog
 
 try:
     import pytest_socket  # noqa: F401
@@ -207,6 +208,33 @@ async def test_hamsa_rest_preload_and_custom_voice() -> None:
         assert [r.status for r in fake.rest_requests][:4] == [404, 400, 401, 200]
 
 
+async def test_hamsa_realtime_pacing_and_timing_log() -> None:
+    """realtime_factor paces frames on an absolute schedule; the log has every frame."""
+    async with FakeHamsa() as fake:
+        fake.send_info = False
+        fake.frame_sizes = [3200]  # 100 ms of 16 kHz audio per frame
+        fake.realtime_factor = 10.0  # so one frame every 10 ms
+        fake.timing = TimingLog()
+        text = TEXT * 2  # 42 characters: 0.84 s of audio, 9 frames
+        async with connect(fake.ws_url, additional_headers={"X-Api-Key": "hamsa-key"}) as ws:
+            await ws.send(tts(text))
+            _, frames = await hamsa_reply(ws)
+    assert b"".join(frames) == pcm_for_text(text, 16000)
+    requests, sent = fake.timing.drain()
+    assert [r.text for r in requests] == [text]
+    assert [(f.offset, f.size) for f in sent] == [
+        (0, 3200),
+        *((n * 3200, 3200) for n in range(1, 8)),
+        (25600, 1280),
+    ]
+    assert all(f.text == text for f in sent)
+    gaps = [b.time - sent[0].time for b in sent[1:]]
+    # Never early; a generous upper bound (this only proves pacing is on, not its accuracy).
+    assert all(gap >= n * 0.01 - 0.002 for n, gap in enumerate(gaps, start=1))
+    assert gaps[-1] < 1.0
+    assert fake.timing.drain() == ([], [])
+
+
 async def faseeh_audio(ws: ClientConnection) -> tuple[list[bytes], list[dict[str, Any]]]:
     """Decoded chunks up to isFinal, or the error that ended the generation."""
     chunks: list[bytes] = []
@@ -257,6 +285,27 @@ async def test_faseeh_init_text_audio_exact_bytes() -> None:
         )
         spent = (len(FASEEH_TEXT) + len(TEXT)) * 0.0001
         assert fake.balance("faseeh-key") == pytest.approx(100.0 - spent)
+
+
+async def test_faseeh_realtime_pacing_and_timing_log() -> None:
+    async with FakeFaseeh() as fake:
+        fake.frame_sizes = [4800]  # 100 ms of 24 kHz audio per frame
+        fake.realtime_factor = 10.0
+        fake.timing = TimingLog()
+        async with connect(fake.ws_url, additional_headers={"x-api-key": "faseeh-key"}) as ws:
+            await ws.send(json.dumps(INIT))
+            assert json.loads(await ws.recv()) == {"type": "connectionInitialized"}
+            await ws.send(
+                json.dumps({"type": "text", "text": FASEEH_TEXT, "try_trigger_generation": True})
+            )
+            chunks, _ = await faseeh_audio(ws)
+    assert b"".join(chunks) == pcm_for_text(FASEEH_TEXT, 24000)
+    requests, sent = fake.timing.drain()
+    assert [r.text for r in requests] == [FASEEH_TEXT]
+    assert [f.offset for f in sent] == [n * 4800 for n in range(len(chunks))]
+    assert sum(f.size for f in sent) == len(b"".join(chunks))
+    gaps = [b.time - sent[0].time for b in sent[1:]]
+    assert all(gap >= n * 0.01 - 0.002 for n, gap in enumerate(gaps, start=1))
 
 
 async def test_faseeh_errors_and_key_paths() -> None:

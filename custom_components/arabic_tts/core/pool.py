@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 from websockets.protocol import State
@@ -47,8 +48,9 @@ class WebSocketPool:
         self._idle: list[ClientConnection] = []
         self._in_use: set[ClientConnection] = set()
         self._opened_at: dict[ClientConnection, float] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._warm_task: asyncio.Task[None] | None = None
+        self._opening: asyncio.Task[ClientConnection] | None = None  # the warm-up's handshake
         self._warm_wanted = False
         self._warm_blocked = False
         self._backoff = 1.0
@@ -60,15 +62,30 @@ class WebSocketPool:
         return sum(1 for conn in self._idle if conn.state is State.OPEN)
 
     async def acquire(self) -> tuple[ClientConnection, bool]:
-        """Return an open socket and whether it was reused (warm) or new."""
-        while self._idle:
-            conn = self._idle.pop()
-            if conn.state is State.OPEN:
-                self._in_use.add(conn)
+        """Return an open socket and whether it was reused (warm) or new.
+
+        With no idle socket but a warm-up handshake under way (just after start-up or a
+        replacement), wait for that one: it is already part paid, a new one is not.
+        """
+        if conn := self._take_idle():
+            return conn, True
+        opening = self._opening
+        if opening is not None and not opening.done():
+            await asyncio.wait([opening])  # never cancels the warm-up, even if we are
+            # The warm-up files its socket as idle before this task resumes.
+            if conn := self._take_idle():
                 return conn, True
         conn = await self._open()
         self._in_use.add(conn)
         return conn, False
+
+    def _take_idle(self) -> ClientConnection | None:
+        while self._idle:
+            conn = self._idle.pop()
+            if conn.state is State.OPEN:
+                self._in_use.add(conn)
+                return conn
+        return None
 
     def release(self, conn: ClientConnection) -> None:
         """Give back a socket whose last reply ended cleanly."""
@@ -152,8 +169,9 @@ class WebSocketPool:
 
     async def _warm(self) -> None:
         while not self._closed and len(self._idle) + len(self._in_use) < self._min_idle:
+            self._opening = self._spawn(self._open())
             try:
-                conn = await self._open()
+                conn = await self._opening
             except (AuthFailed, InsufficientFunds) as err:
                 _LOGGER.warning("%s: cannot keep a connection warm: %s", self._name, err)
                 self._warm_blocked = True
@@ -163,13 +181,15 @@ class WebSocketPool:
                 await asyncio.sleep(self._backoff)
                 self._backoff = min(self._backoff * 2, MAX_WARM_BACKOFF)
                 continue
+            finally:
+                self._opening = None
             if self._closed:
                 await self._close_quietly(conn)
                 return
             self._idle.append(conn)
 
-    def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+    def _spawn[T](self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        task: asyncio.Task[T] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task

@@ -1,0 +1,48 @@
+"""The benchmark's quick mode runs end to end and reports every figure.
+
+A smoke test only: it asserts that the command completed and wrote its outputs, never a
+timing (those depend on the machine; see README "Benchmarks").
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.report import FIGURES
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RUN_GUARD = 240  # seconds; the quick mode takes well under a minute
+
+
+def test_quick_bench_reports_every_figure(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=RUN_GUARD,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-5000:]
+
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    for figure in FIGURES:
+        assert figure in results, figure
+        assert "error" not in results[figure], results[figure]
+    for provider in ("hamsa", "faseeh"):
+        for figure in ("ttfa_cold", "ttfa_warm", "chunk_latency", "streaming"):
+            assert results[figure][provider]["ours"]["n"] > 0, (figure, provider)
+            assert results[figure][provider]["floor"]["n"] > 0, (figure, provider)
+        assert results["ha"][provider]["warm"]["ours"]["ttfa"]["n"] > 0
+    assert results["concurrency"]["levels"]
+    assert set(results["targets"]) == {
+        "added_ttfa_p50_warm_ms",
+        f"chunk_p99_at_{results['meta']['config']['target_concurrency']}_streams_ms",
+        "audio_s_per_cpu_s",
+    }
+    assert (tmp_path / "bench.png").stat().st_size > 0
+    assert "| Figure |" in result.stdout
+    assert (tmp_path / "table.md").read_text(encoding="utf-8").strip() in result.stdout
