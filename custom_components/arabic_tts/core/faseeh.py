@@ -35,7 +35,7 @@ from .errors import (
 )
 from .pool import WebSocketPool
 from .voices import FASEEH_DEFAULT_MODEL, FASEEH_DEFAULT_VOICE, Voice, faseeh_voice
-from .websocket import open_websocket
+from .websocket import RetryBeforeAudio, close_code, open_websocket, receive, send_request
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -119,12 +119,6 @@ class FaseehVoiceSettings:
         return message
 
 
-class _Retry(Exception):
-    def __init__(self, error: TtsError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
 class FaseehClient(CloudClient):
     """Streams Faseeh speech over warm, per-settings WebSockets; REST for models and voices."""
 
@@ -184,7 +178,7 @@ class FaseehClient(CloudClient):
             ) from None
         except ConnectionClosed as err:
             raise ProviderUnavailable(
-                f"Faseeh closed the connection while initialising it (code {_code(err)}).",
+                f"Faseeh closed the connection while initialising it (code {close_code(err)}).",
                 provider=PROVIDER,
             ) from None
         except BaseException:
@@ -212,7 +206,7 @@ class FaseehClient(CloudClient):
             try:
                 async for chunk in self._generate(conn, text):
                     yield chunk
-            except _Retry as retry:
+            except RetryBeforeAudio as retry:
                 last_error = retry.error
                 await pool.discard(conn)
                 continue
@@ -225,32 +219,21 @@ class FaseehClient(CloudClient):
         raise last_error
 
     async def _generate(self, conn: ClientConnection, text: str) -> AsyncGenerator[PcmChunk]:
-        try:
-            await conn.send(
-                json.dumps(
-                    {"type": "text", "text": text, "try_trigger_generation": True},
-                    ensure_ascii=False,
-                )
-            )
-        except ConnectionClosed as err:
-            raise _Retry(self._closed_error(err, mid_reply=False)) from None
+        request = {"type": "text", "text": text, "try_trigger_generation": True}
+        await send_request(conn, json.dumps(request, ensure_ascii=False), self._closed_error)
         aligner = SampleAligner()
         yielded = False
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.provider_timeout
         while True:
-            try:
-                async with asyncio.timeout_at(deadline):
-                    message = await conn.recv()
-            except TimeoutError:
-                raise ProviderTimeout(
-                    f"Faseeh sent no audio for {self.provider_timeout:g} s", provider=PROVIDER
-                ) from None
-            except ConnectionClosed as err:
-                error = self._closed_error(err, mid_reply=yielded)
-                if yielded or isinstance(error, AuthFailed | InsufficientFunds):
-                    raise error from None
-                raise _Retry(error) from None
+            message = await receive(
+                conn,
+                deadline,
+                provider=PROVIDER,
+                timeout=self.provider_timeout,
+                closed_error=self._closed_error,
+                audio_sent=yielded,
+            )
             data = _parse(message)
             if (body_error := error_from_body(data)) is not None:
                 raise body_error
@@ -272,10 +255,10 @@ class FaseehClient(CloudClient):
                 return
 
     @staticmethod
-    def _closed_error(err: ConnectionClosed, *, mid_reply: bool) -> TtsError:
+    def _closed_error(err: ConnectionClosed, mid_reply: bool) -> TtsError:
         where = "in the middle of a reply" if mid_reply else "before replying"
         return ProviderUnavailable(
-            f"Faseeh closed the connection {where} (code {_code(err)}).", provider=PROVIDER
+            f"Faseeh closed the connection {where} (code {close_code(err)}).", provider=PROVIDER
         )
 
     # --- REST ---------------------------------------------------------------------------
@@ -322,7 +305,3 @@ def _parse(message: str | bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ProviderError("Faseeh sent an unexpected message.", provider=PROVIDER)
     return data
-
-
-def _code(err: ConnectionClosed) -> int:
-    return err.rcvd.code if err.rcvd is not None else 1006

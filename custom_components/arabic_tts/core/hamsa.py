@@ -25,7 +25,6 @@ from .errors import (
     BadRequest,
     InsufficientFunds,
     ProviderError,
-    ProviderTimeout,
     ProviderUnavailable,
     TtsError,
     UnknownVoice,
@@ -42,7 +41,7 @@ from .voices import (
     hamsa_custom_voice,
     hamsa_voice,
 )
-from .websocket import open_websocket
+from .websocket import RetryBeforeAudio, close_code, open_websocket, receive, send_request
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -69,14 +68,6 @@ _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 def is_custom_voice_id(speaker: str) -> bool:
     """Cloned voices are UUIDs; built-in speakers are names."""
     return bool(_UUID_RE.match(speaker))
-
-
-class _Retry(Exception):
-    """Internal: the attempt failed before any audio left; a fresh socket may succeed."""
-
-    def __init__(self, error: TtsError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +152,7 @@ class HamsaClient(CloudClient):
             try:
                 async for chunk in self._exchange(conn, text, settings):
                     yield chunk
-            except _Retry as retry:
+            except RetryBeforeAudio as retry:
                 last_error = retry.error
                 await self._pool.discard(conn)
                 _LOGGER.debug(
@@ -192,7 +183,7 @@ class HamsaClient(CloudClient):
     async def _exchange(
         self, conn: ClientConnection, text: str, settings: HamsaVoiceSettings
     ) -> AsyncGenerator[PcmChunk]:
-        """One request/reply on one socket; raises _Retry if nothing was yielded yet."""
+        """One request/reply on one socket; RetryBeforeAudio if nothing was yielded yet."""
         request = {
             "type": "tts",
             "payload": {
@@ -203,10 +194,7 @@ class HamsaClient(CloudClient):
                 "mulaw": settings.mulaw,
             },
         }
-        try:
-            await conn.send(json.dumps(request, ensure_ascii=False))
-        except ConnectionClosed as err:
-            raise _Retry(self._closed_error(err, text, mid_reply=False)) from None
+        await send_request(conn, json.dumps(request, ensure_ascii=False), self._closed_error)
 
         decoder = PcmStreamDecoder(
             AudioFormat(MULAW_RATE if settings.mulaw else PCM_RATE), mulaw=settings.mulaw
@@ -220,18 +208,14 @@ class HamsaClient(CloudClient):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.provider_timeout
         while True:
-            try:
-                async with asyncio.timeout_at(deadline):
-                    message = await conn.recv()
-            except TimeoutError:
-                raise ProviderTimeout(
-                    f"Hamsa sent no audio for {self.provider_timeout:g} s", provider=PROVIDER
-                ) from None
-            except ConnectionClosed as err:
-                error = self._closed_error(err, text, mid_reply=released or bool(held))
-                if released or isinstance(error, AuthFailed | InsufficientFunds):
-                    raise error from None
-                raise _Retry(error) from None
+            message = await receive(
+                conn,
+                deadline,
+                provider=PROVIDER,
+                timeout=self.provider_timeout,
+                closed_error=self._closed_error,
+                audio_sent=released,
+            )
 
             if isinstance(message, bytes):
                 deadline = loop.time() + self.provider_timeout
@@ -269,7 +253,7 @@ class HamsaClient(CloudClient):
 
         if not released:
             if total_seconds < floor:
-                raise _Retry(
+                raise RetryBeforeAudio(
                     ProviderError(
                         f"Hamsa returned only {total_seconds * 1000:.0f} ms of audio for "
                         f"{len(text)} characters of text",
@@ -280,8 +264,8 @@ class HamsaClient(CloudClient):
                 yield PcmChunk(decoder.format, b"".join(held))
 
     @staticmethod
-    def _closed_error(err: ConnectionClosed, text: str, *, mid_reply: bool) -> TtsError:
-        code = err.rcvd.code if err.rcvd is not None else 1006
+    def _closed_error(err: ConnectionClosed, mid_reply: bool) -> TtsError:
+        code = close_code(err)
         if code == CLOSE_INVALID_KEY:
             return AuthFailed("Hamsa refused the API key (invalid or missing).", provider=PROVIDER)
         if code == CLOSE_WALLET_EMPTY:

@@ -1,13 +1,22 @@
-"""Opening provider WebSockets with keys in headers and handshake failures mapped."""
+"""Provider WebSockets: opening with keys in headers, and every failure mapped."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidHandshake, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from .errors import ProviderError, ProviderTimeout, ProviderUnavailable
+from .errors import (
+    AuthFailed,
+    InsufficientFunds,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    TtsError,
+)
 from .rest import error_for_status
 
 # websockets logs every handshake header at DEBUG, API key included. Its connections get a
@@ -52,3 +61,59 @@ async def open_websocket(
         raise ProviderUnavailable(
             f"cannot reach {provider} ({err.strerror or type(err).__name__})", provider=provider
         ) from None
+
+
+ClosedError = Callable[[ConnectionClosed, bool], TtsError]
+"""Maps a closed socket (and whether audio had already left) onto the error family."""
+
+
+class RetryBeforeAudio(Exception):
+    """An attempt failed before any audio reached the caller: a fresh socket may succeed.
+
+    Clients catch it, discard the socket and try once more; only then is ``error`` raised.
+    """
+
+    def __init__(self, error: TtsError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def close_code(err: ConnectionClosed) -> int:
+    """The close code the provider sent (1006 when the connection just dropped)."""
+    return err.rcvd.code if err.rcvd is not None else 1006
+
+
+async def send_request(conn: ClientConnection, message: str, closed_error: ClosedError) -> None:
+    """Send a request; a socket found closed is worth one retry on a fresh one."""
+    try:
+        await conn.send(message)
+    except ConnectionClosed as err:
+        raise RetryBeforeAudio(closed_error(err, False)) from None
+
+
+async def receive(
+    conn: ClientConnection,
+    deadline: float,
+    *,
+    provider: str,
+    timeout: float,
+    closed_error: ClosedError,
+    audio_sent: bool,
+) -> str | bytes:
+    """Next message before ``deadline`` (loop time), with the failures mapped.
+
+    A close after audio left, or for an account reason, is final; any other close before
+    audio left raises RetryBeforeAudio.
+    """
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await conn.recv()
+    except TimeoutError:
+        raise ProviderTimeout(
+            f"{provider} sent no audio for {timeout:g} s", provider=provider
+        ) from None
+    except ConnectionClosed as err:
+        error = closed_error(err, audio_sent)
+        if audio_sent or isinstance(error, AuthFailed | InsufficientFunds):
+            raise error from None
+        raise RetryBeforeAudio(error) from None
