@@ -27,13 +27,36 @@ def test_pieces_keep_whitespace_so_join_gives_text_back() -> None:
     assert "".join(split_sentences(ARABIC)) == ARABIC
 
 
-def test_streaming_releases_a_sentence_once_the_next_word_starts() -> None:
+def test_arabic_sentence_is_released_at_its_final_mark() -> None:
+    """No waiting for the next token: Arabic has no abbreviation or decimal to rule out."""
     splitter = SentenceSplitter()
     assert splitter.feed("الباب الأمامي ") == []
-    assert splitter.feed("مفتوح.") == []
-    assert splitter.feed(" هل") == ["الباب الأمامي مفتوح. "]
-    assert splitter.feed(" تريد") == []
-    assert splitter.flush() == ["هل تريد"]
+    assert splitter.feed("مفتوح") == []
+    assert splitter.feed(".") == ["الباب الأمامي مفتوح."]
+    assert splitter.feed(" هل تريد أن أغلقه") == []
+    assert splitter.feed("؟ ") == [" هل تريد أن أغلقه؟ "]
+    assert splitter.feed("حسناً.") == ["حسناً."]
+
+
+def test_latin_sentence_waits_for_the_next_word() -> None:
+    splitter = SentenceSplitter()
+    assert splitter.feed("The door is open.") == []
+    assert splitter.feed(" Shall") == ["The door is open. "]
+    assert splitter.flush() == ["Shall"]
+
+
+def test_one_letter_abbreviation_and_digits_are_not_released_early() -> None:
+    assert SentenceSplitter().feed("اتصل بـ د.") == []
+    splitter = SentenceSplitter()
+    assert splitter.feed("الحرارة ١٢.") == []
+    assert splitter.feed("٥ درجة.") == ["الحرارة ١٢.٥ درجة."]
+
+
+def test_punctuation_alone_is_never_a_piece() -> None:
+    splitter = SentenceSplitter()
+    assert splitter.feed("انتظر.") == ["انتظر."]
+    assert splitter.feed("..") == []
+    assert splitter.feed(" ثم قال شيئاً.") == [".. ثم قال شيئاً."]
 
 
 def test_latin_abbreviation_is_not_a_boundary() -> None:

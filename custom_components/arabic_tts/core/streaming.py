@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import AsyncGenerator, AsyncIterable, Callable
 
 from .audio import PcmChunk
-from .text import stream_sentences
+from .text import has_words, stream_sentences
 
 Speak = Callable[[str], AsyncGenerator[PcmChunk]]
 
@@ -23,8 +23,8 @@ async def synthesize_stream(
     sentences = stream_sentences(text_chunks, min_chars=min_chars, min_words=min_words)
     async with contextlib.aclosing(sentences):
         async for sentence in sentences:
-            if not sentence.strip():
-                continue
+            if not has_words(sentence):
+                continue  # e.g. the tail of an ellipsis: nothing to say
             audio = speak(sentence)
             async with contextlib.aclosing(audio):
                 async for chunk in audio:
