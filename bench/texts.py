@@ -46,8 +46,12 @@ class TextFactory:
         return " ".join(words).rstrip(".") + suffix
 
     def tokens(self) -> tuple[list[str], int]:
-        """Two sentences as LLM tokens, and the index of the token ending the first."""
-        first = f"{next(self._sentence)} رقم {next(self._serial)}"
+        """Two sentences as LLM tokens, and the index of the token ending the first.
+
+        The unique number leads the first sentence, so it ends in a word as most Arabic
+        sentences do (one that ends in a number waits one more token: "12." may be "12.5").
+        """
+        first = f"رقم {next(self._serial)} {next(self._sentence)}"
         second = next(self._sentence)
         tokens: list[str] = []
         for sentence_index, sentence in enumerate((first, second)):
