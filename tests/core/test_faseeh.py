@@ -104,6 +104,22 @@ async def test_close_race_before_audio_is_retried(fake: FakeFaseeh, client: Fase
     assert pcm == pcm_for_text(TEXT, 24000)
 
 
+async def test_instance_restart_retry_opens_a_new_socket_not_another_stale_one(
+    fake: FakeFaseeh, client: FaseehClient
+) -> None:
+    """Every pooled socket answers 1001 after a provider restart: the one retry must not
+    take another stale pooled socket (issue 12, item 5)."""
+    fake.frame_interval = 0.01
+    texts = [f"{TEXT} رقم {number}" for number in range(2)]
+    await asyncio.gather(*(collect(client.synthesize(t, SETTINGS)) for t in texts))
+    assert client.pool(SETTINGS).idle_count == 2
+    assert fake.restart_instance() == 2
+    _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
+    assert pcm == pcm_for_text(TEXT, 24000)
+    assert fake.generations[-1].connection_index == 2  # opened after the restart
+    assert [conn.close_code for conn in fake.connections[:2]].count(1001) == 1
+
+
 @pytest.mark.parametrize(
     ("fault", "error"),
     [

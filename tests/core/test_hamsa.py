@@ -159,6 +159,22 @@ async def test_idle_close_race_is_retried_on_a_fresh_socket(
     assert pcm == pcm_for_text(TEXT)
 
 
+async def test_instance_restart_retry_opens_a_new_socket_not_another_stale_one(
+    fake: FakeHamsa, client: HamsaClient
+) -> None:
+    """Every pooled socket answers 1001 after a provider restart: the one retry must not
+    take another stale pooled socket (issue 12, item 5)."""
+    fake.frame_interval = 0.01
+    texts = [f"{TEXT} رقم {number}" for number in range(3)]
+    await asyncio.gather(*(collect(client.synthesize(t, settings())) for t in texts))
+    assert client.pool.idle_count == 3
+    assert fake.restart_instance() == 3
+    _, pcm, _ = await collect(client.synthesize(TEXT, settings()))
+    assert pcm == pcm_for_text(TEXT)
+    assert fake.requests[-1]["connection_index"] == 3  # opened after the restart
+    assert [conn.close_code for conn in fake.connections[:3]].count(1001) == 1
+
+
 async def test_warm_pool_replaces_a_socket_the_server_closed(
     fake: FakeHamsa, client: HamsaClient
 ) -> None:

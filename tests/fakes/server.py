@@ -141,6 +141,9 @@ class FakeServerBase[R: ConnRecordLike, C: Conn[Any]](ABC):
         self.timing: TimingLog | None = None
         self.idle_close_after: float | None = None
         self.rest_status_override: dict[str, int] = {}
+        # Connections opened before `restart_instance()`: each answers its next message by
+        # closing with 1001, as a provider instance that is going away does.
+        self._stale: set[C] = set()
         # Recordings.
         self.connections: list[R] = []
         self.rest_requests: list[RestRecord] = []
@@ -233,6 +236,13 @@ class FakeServerBase[R: ConnRecordLike, C: Conn[Any]](ABC):
             await self._close(conn, code, "idle")
         return len(idle)
 
+    def restart_instance(self) -> int:
+        """Model a provider instance restart behind a load balancer: every connection open
+        now stays open but answers its next message with close 1001 (going away). New
+        connections reach the new instance and work. Returns how many went stale."""
+        self._stale = set(self._live)
+        return len(self._stale)
+
     @property
     def open_connections(self) -> int:
         """Number of WebSocket connections currently open."""
@@ -312,6 +322,7 @@ class FakeServerBase[R: ConnRecordLike, C: Conn[Any]](ABC):
                     await self._serve(conn)
             finally:
                 self._live.discard(conn)
+                self._stale.discard(conn)
                 if not ws.closed:
                     with contextlib.suppress(Exception):
                         async with asyncio.timeout(2):
@@ -354,6 +365,9 @@ class FakeServerBase[R: ConnRecordLike, C: Conn[Any]](ABC):
         while True:
             msg = await self._next_message(conn)
             if msg is None:
+                return
+            if conn in self._stale:
+                await self._close(conn, 1001, "going away")
                 return
             conn.busy = True
             try:

@@ -199,7 +199,8 @@ class FaseehClient(CloudClient):
         last_error: TtsError | None = None
         for _attempt in range(ATTEMPTS):
             try:
-                conn, _reused = await pool.acquire()
+                # A retry never takes another pooled socket: it may be as stale as the last.
+                conn, _reused = await pool.acquire(fresh=last_error is not None)
             except ProviderUnavailable as err:
                 last_error = err
                 continue

@@ -147,7 +147,8 @@ class HamsaClient(CloudClient):
         attempt = 0
         while attempt < ATTEMPTS:
             attempt += 1
-            conn, reused = await self._pool.acquire()
+            # A retry never takes another pooled socket: it may be as stale as the last.
+            conn, reused = await self._pool.acquire(fresh=last_error is not None)
             started = time.monotonic()
             try:
                 async for chunk in self._exchange(conn, text, settings):

@@ -61,23 +61,31 @@ class WebSocketPool:
         """Open sockets waiting for a request."""
         return sum(1 for conn in self._idle if conn.state is State.OPEN)
 
-    async def acquire(self) -> tuple[ClientConnection, bool]:
+    async def acquire(self, *, fresh: bool = False) -> tuple[ClientConnection, bool]:
         """Return an open socket and whether it was reused (warm) or new.
 
         With no idle socket but a warm-up handshake under way (just after start-up or a
         replacement), wait for that one: it is already part paid, a new one is not.
+        ``fresh`` skips both and opens a new socket: the retry after a reused socket
+        failed, since the other pooled sockets may be just as stale (a provider instance
+        that restarts answers every old socket's next request with 1001).
         """
-        if conn := self._take_idle():
-            return conn, True
+        if fresh:
+            return await self._open_in_use(), False
+        if idle := self._take_idle():
+            return idle, True
         opening = self._opening
         if opening is not None and not opening.done():
             await asyncio.wait([opening])  # never cancels the warm-up, even if we are
             # The warm-up files its socket as idle before this task resumes.
-            if conn := self._take_idle():
-                return conn, True
+            if idle := self._take_idle():
+                return idle, True
+        return await self._open_in_use(), False
+
+    async def _open_in_use(self) -> ClientConnection:
         conn = await self._open()
         self._in_use.add(conn)
-        return conn, False
+        return conn
 
     def _take_idle(self) -> ClientConnection | None:
         while self._idle:
