@@ -9,6 +9,7 @@ needed; by duration, after resampling to the reply's rate, when the cloud had st
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -370,3 +371,24 @@ async def test_without_any_key_the_offline_voice_is_the_only_one(
     await assert_all_offline(streamed, SENTENCES)
     assert fake_hamsa.connections == []
     assert fake_faseeh.connections == []
+
+
+async def test_provider_restart_is_invisible_not_a_fallback(
+    server_with_defaults: int, fake_hamsa: FakeHamsa
+) -> None:
+    """A provider instance restart makes every pooled socket answer 1001: the one retry
+    goes to a new connection, so the cloud voice speaks (issue 12, item 5)."""
+    fake_hamsa.frame_interval = 0.005
+    warm_texts = [f"{TEXT} رقم {number}" for number in range(3)]
+    replies = [synthesize(server_with_defaults, text, HAMSA[0]) for text in warm_texts]
+    for warm in await asyncio.gather(*replies):
+        assert_plain_success(warm)
+    stale = fake_hamsa.restart_instance()
+    assert stale >= 2  # several pooled sockets, all stale
+
+    reply = await synthesize(server_with_defaults, TEXT, HAMSA[0])
+
+    assert_plain_success(reply)
+    assert reply.start.rate == HAMSA[1]
+    assert reply.pcm == pcm_for_text(TEXT, HAMSA[1])
+    assert fake_hamsa.requests[-1]["connection_index"] >= stale
