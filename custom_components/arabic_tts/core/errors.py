@@ -15,10 +15,15 @@ class TtsError(Exception):
 
     code: ClassVar[str] = "provider_error"
 
-    def __init__(self, message: str, *, provider: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, provider: str | None = None, provider_text: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.provider = provider
+        # What the provider itself said (error text, close code), verbatim: the evidence a
+        # user pastes into a bug report. Callers that show it redact the key first.
+        self.provider_text = provider_text
 
     def __str__(self) -> str:
         return self.message
