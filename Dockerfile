@@ -15,12 +15,13 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 # Only what the package needs (see .dockerignore): the server and the provider core it
-# shares with the Home Assistant integration. zeroconf is what --zeroconf needs.
+# shares with the Home Assistant integration. zeroconf is what --zeroconf needs; the
+# tashkeel extra gives the offline voice its vowel marks (text2tashkeel + onnxruntime).
 WORKDIR /tmp/src
 COPY pyproject.toml README.md ./
 COPY custom_components/arabic_tts/core/ ./custom_components/arabic_tts/core/
 COPY wyoming_server/ ./wyoming_server/
-RUN pip install . "zeroconf>=0.88" \
+RUN pip install ".[tashkeel]" "zeroconf>=0.88" \
     && rm -rf /tmp/src \
     && useradd --system --uid 10200 --user-group --no-create-home \
        --home-dir /nonexistent --shell /usr/sbin/nologin wyoming
