@@ -18,6 +18,7 @@ from typing import Any
 from arabic_tts_core import faseeh as faseeh_core
 from arabic_tts_core import hamsa as hamsa_core
 from arabic_tts_core.errors import UnknownVoice
+from arabic_tts_core.frontend import STEPS, TextPolicy, parse_steps
 from arabic_tts_core.hamsa import is_custom_voice_id
 from arabic_tts_core.offline import espeak_available
 from arabic_tts_core.voices import FASEEH_DEFAULT_MODEL
@@ -30,6 +31,7 @@ from .handler import ArabicTtsEventHandler, ServerContext
 from .info import build_info
 from .logs import REDACTED, setup_logging
 from .providers import ProviderConfig, Providers
+from .text import ENGINES, ServerText
 from .voices import OFFLINE_VOICE_NAME, VoiceCatalog, VoiceRoute, build_catalog
 
 _LOGGER = logging.getLogger("wyoming_server")  # not "__main__" under python -m
@@ -61,6 +63,13 @@ def _positive_float(value: str) -> float:
     if not number > 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
     return number
+
+
+def _text_steps(value: str) -> TextPolicy:
+    try:
+        return parse_steps(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,6 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help=f"advertise _wyoming._tcp for discovery (default name {DEFAULT_ZEROCONF_NAME})",
     )
+    # Text front-end: the steps each engine's text goes through (README, "What is spoken").
+    for engine in ENGINES:
+        default = TextPolicy.default_for(engine)
+        parser.add_argument(
+            f"--{engine}-text",
+            type=_text_steps,
+            default=default,
+            metavar="STEPS",
+            help=f"text steps for {engine} voices: any of {','.join(STEPS)}, or none "
+            f"(default {default.describe()})",
+        )
     parser.add_argument("--debug", action="store_true", help="log DEBUG messages")
     parser.add_argument("--version", action="version", version=__version__)
     return parser
@@ -188,25 +208,35 @@ async def main(argv: Sequence[str] | None = None) -> None:
         )
     )
     loop = asyncio.get_running_loop()
+    text = ServerText.create({engine: getattr(args, f"{engine}_text") for engine in ENGINES})
     try:
-        catalog = build_catalog(
-            hamsa=providers.hamsa,
-            faseeh=providers.faseeh,
-            offline=providers.offline,
-            custom_voices=args.custom_voice,
-            faseeh_model=args.faseeh_model,
+        catalog = text.apply(
+            build_catalog(
+                hamsa=providers.hamsa,
+                faseeh=providers.faseeh,
+                offline=providers.offline,
+                custom_voices=args.custom_voice,
+                faseeh_model=args.faseeh_model,
+            )
         )
         context = ServerContext(
             catalog=catalog,
             info_event=build_info(catalog).event(),
             samples_per_chunk=args.samples_per_chunk,
             fallback=fallback_policy(args, catalog),
+            text=text,
         )
         _log_voices(args, context)
+        _LOGGER.debug(
+            "Text steps: %s",
+            "; ".join(f"{engine} {policy.describe()}" for engine, policy in text.policies.items()),
+        )
         providers.start(args.custom_voice)
+        text.start()
         await _serve(args, context)
     finally:
         try:
+            await text.close()
             await providers.close()
             _LOGGER.info("Stopped")
         finally:

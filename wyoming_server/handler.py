@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from arabic_tts_core.errors import BadRequest, ProviderError, TtsError
+from arabic_tts_core.frontend import is_ssml_format
 from arabic_tts_core.streaming import synthesize_stream
 from wyoming.error import Error
 from wyoming.event import Event
@@ -35,6 +36,7 @@ from wyoming.tts import (
 
 from .fallback import FallbackPolicy
 from .relay import AudioRelay
+from .text import ServerText
 from .text_feed import TextFeed
 from .voices import VoiceCatalog
 
@@ -54,6 +56,7 @@ class ServerContext:
     samples_per_chunk: int
     fallback: FallbackPolicy = field(default_factory=FallbackPolicy)
     connections: set[asyncio.Task[None]] = field(default_factory=set)
+    text: ServerText = field(default_factory=ServerText)
 
 
 class ArabicTtsEventHandler(AsyncEventHandler):
@@ -158,6 +161,7 @@ class ArabicTtsEventHandler(AsyncEventHandler):
         text = synthesize.text
         if not text.strip():
             raise BadRequest("There is no text to speak.")
+        text = self._context.text.clean_text(route, text, requested_ssml(synthesize))
         _LOGGER.debug("Synthesizing %d characters with %s", len(text), route.name)
         chain = self._context.fallback.chain(route)
         relay = AudioRelay(self.write_event, self._context.samples_per_chunk)
@@ -171,7 +175,8 @@ class ArabicTtsEventHandler(AsyncEventHandler):
         _LOGGER.debug("Streaming synthesis with %s", route.name)
         chain = self._context.fallback.chain(route)
         relay = AudioRelay(self.write_event, self._context.samples_per_chunk)
-        stream = synthesize_stream(feed, chain.speak, **route.sentence_options)
+        text = self._context.text.clean_stream(route, feed, requested_ssml(start))
+        stream = synthesize_stream(text, chain.speak, **route.sentence_options)
         async with contextlib.aclosing(stream) as audio:
             async for chunk in audio:
                 await relay.feed(chunk)
@@ -210,3 +215,9 @@ class ArabicTtsEventHandler(AsyncEventHandler):
                 # Ended early by disconnect() when the client closes its side.
                 await asyncio.sleep(LINGER_AFTER_ERROR)
         await self.stop()
+
+
+def requested_ssml(request: Synthesize | SynthesizeStart) -> bool | None:
+    """``text_format`` of the request: SSML, plain text, or not said (wyoming < 1.10 and
+    Home Assistant's client send none; then a text that starts with <speak> is SSML)."""
+    return is_ssml_format(getattr(request, "text_format", None))

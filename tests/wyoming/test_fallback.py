@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from arabic_tts_core.frontend import EngineText, TextPolicy, Vowelizer, tashkeel_available
 from arabic_tts_core.offline import ESPEAK_RATE, OfflineClient, espeak_available
 
 from tests.fakes import faseeh as faseeh_fake
@@ -56,12 +57,20 @@ CUT_BYTES = 8000
 _offline_cache: dict[str, bytes] = {}
 
 
+_OFFLINE_TEXT = EngineText(
+    TextPolicy.default_for("offline"),
+    name="offline-ar",
+    vowelizer=Vowelizer() if tashkeel_available() else None,
+)
+
+
 async def offline_pcm(*pieces: str) -> bytes:
-    """espeak-ng's PCM (22050 Hz) for each piece in turn, as the server's offline voice says it."""
+    """espeak-ng's PCM (22050 Hz) for each piece in turn, as the server's offline voice says
+    it: after its default text steps (numbers, words, tashkeel)."""
     pcm = b""
     for piece in pieces:
         if piece not in _offline_cache:
-            stream = OfflineClient().synthesize(piece)
+            stream = OfflineClient().synthesize(await _OFFLINE_TEXT.prepare_async(piece))
             async with contextlib.aclosing(stream):
                 _offline_cache[piece] = b"".join([chunk.pcm async for chunk in stream])
         pcm += _offline_cache[piece]

@@ -32,7 +32,7 @@ from .lexicon import bare
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "rawi-v2-int8"  # 2.5 MB, the smallest and fastest model the wheel ships
-_WORD_RE = re.compile(r"(?:(?=\p{Arabic})[\p{L}\p{M}])+")
+_WORD_RE = re.compile(r"(?:(?=\p{Arabic})\p{L}\p{M}*)+")
 _FINAL_VOWEL_RE = re.compile(r"[\u064C\u064D\u064E\u064F\u0650\u0652]+$")  # ٌ ٍ َ ُ ِ ْ
 _PAUSE_AFTER_RE = re.compile(r"[\s\"'»)\]]*(?:[.!?؟…،,:؛;\n]|$)")
 

@@ -101,7 +101,7 @@ DMY_DATE_RE = re.compile(
 )
 
 # An Arabic word (letters and marks, not digits) that is not glued to a number (و٣٠).
-_WORD = r"(?:(?=\p{Arabic})[\p{L}\p{M}])+(?![\p{N}\p{M}])"
+_WORD = r"(?:(?=\p{Arabic})\p{L}\p{M}*)+(?![\p{N}\p{M}])"
 _UNIT_ALTERNATION = "|".join(re.escape(symbol) for symbol in sorted(UNITS, key=len, reverse=True))
 NUMBER_RE = re.compile(
     rf"""

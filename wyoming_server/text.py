@@ -1,0 +1,120 @@
+"""The text front-end in the server: one policy per engine, applied where voices speak.
+
+Markup (SSML, markdown) is cleaned once per reply, before sentences are split, following
+the policy of the voice that was asked for; every voice then prepares the cleaned text
+its own way (words, numbers, tashkeel, pauses) inside its ``speak``, so a fallback voice
+gets what suits it, not what suited the voice that failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import AsyncGenerator, AsyncIterable
+from dataclasses import dataclass, field
+
+from arabic_tts_core.errors import BadRequest
+from arabic_tts_core.frontend import (
+    EngineText,
+    TextPolicy,
+    Vowelizer,
+    clean_markup,
+    clean_markup_stream,
+    tashkeel_available,
+)
+from arabic_tts_core.frontend.policy import TASHKEEL
+from arabic_tts_core.text import has_words
+
+from .voices import OFFLINE, VoiceCatalog, VoiceRoute
+
+_LOGGER = logging.getLogger(__name__)
+
+ENGINES = ("hamsa", "faseeh", OFFLINE)
+NOTHING_TO_SAY = "The text has nothing to speak once its markup is removed."
+
+
+@dataclass
+class ServerText:
+    """Each engine's policy and the shared tashkeel model."""
+
+    policies: dict[str, TextPolicy] = field(
+        default_factory=lambda: {engine: TextPolicy() for engine in ENGINES}
+    )
+    vowelizer: Vowelizer | None = None
+    _warm_task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def create(cls, policies: dict[str, TextPolicy]) -> ServerText:
+        """Policies as configured; tashkeel is dropped (and logged) without its model."""
+        wants_tashkeel = any(policy.tashkeel for policy in policies.values())
+        if wants_tashkeel and not tashkeel_available():
+            _LOGGER.warning(
+                "Tashkeel is not installed, so the offline voice reads unvowelled text: "
+                "pip install 'wyoming-arabic-tts[tashkeel]'"
+            )
+            policies = {
+                engine: TextPolicy(policy.steps - {TASHKEEL}) for engine, policy in policies.items()
+            }
+            wants_tashkeel = False
+        return cls(dict(policies), Vowelizer() if wants_tashkeel else None)
+
+    def policy(self, route: VoiceRoute) -> TextPolicy:
+        """The policy of a voice's engine."""
+        return self.policies.get(route.voice.provider, TextPolicy())
+
+    def apply(self, catalog: VoiceCatalog) -> VoiceCatalog:
+        """The same voices, each speaking through its engine's text preparation."""
+        wrapped = {route.name: self._wrap(route) for route in catalog.routes}
+        return VoiceCatalog(wrapped.values(), wrapped[catalog.default.name])
+
+    def _wrap(self, route: VoiceRoute) -> VoiceRoute:
+        engine = EngineText(
+            self.policy(route),
+            name=route.name,
+            break_tags=route.voice.provider == "faseeh",
+            vowelizer=self.vowelizer,
+        )
+        return dataclasses.replace(route, speak=engine.wrap(route.speak))
+
+    def start(self) -> None:
+        """Load the tashkeel model in the background, so no request waits for it."""
+        if self.vowelizer is not None and self._warm_task is None:
+            self._warm_task = asyncio.create_task(
+                asyncio.to_thread(self.vowelizer.load), name="load tashkeel model"
+            )
+
+    async def close(self) -> None:
+        """Wait for (or give up on) the model load."""
+        if self._warm_task is not None:
+            with contextlib.suppress(Exception):
+                await self._warm_task
+
+    def clean_text(self, route: VoiceRoute, text: str, ssml: bool | None) -> str:
+        """The markup step on a plain request; BadRequest when nothing is left to say."""
+        if not self.policy(route).markup:
+            return text
+        cleaned = clean_markup(text, ssml)
+        if not has_words(cleaned):
+            raise BadRequest(NOTHING_TO_SAY)
+        return cleaned
+
+    def clean_stream(
+        self, route: VoiceRoute, chunks: AsyncIterable[str], ssml: bool | None
+    ) -> AsyncIterable[str]:
+        """The markup step on a streamed request."""
+        if not self.policy(route).markup:
+            return chunks
+        return _require_words(clean_markup_stream(chunks, ssml))
+
+
+async def _require_words(chunks: AsyncGenerator[str]) -> AsyncGenerator[str]:
+    """Pass the cleaned text on; a stream that had text but nothing speakable is refused."""
+    spoke = False
+    async with contextlib.aclosing(chunks):
+        async for chunk in chunks:
+            spoke = spoke or has_words(chunk)
+            yield chunk
+    if not spoke:
+        raise BadRequest(NOTHING_TO_SAY)
