@@ -37,6 +37,7 @@ from .const import (
     CONF_PROVIDER,
     CONF_SPEED,
     CONF_STABILITY,
+    CONF_TEXT_STEPS,
     CONF_VOICE,
     CONF_WS_URL,
     DIALECT_AUTO,
@@ -51,6 +52,7 @@ from .const import (
     STABILITY_MIN,
 )
 from .core.errors import AuthFailed, TtsError, UnknownVoice
+from .core.frontend import HA_STEPS, TextPolicy
 from .core.hamsa import HamsaClient
 from .core.providers import ProviderClient
 from .core.voices import FASEEH_DEFAULT_MODEL, FASEEH_MODELS, HAMSA_DIALECTS, Voice
@@ -118,6 +120,37 @@ def _entry_data(
         if value and str(value).strip():
             data[key] = str(value).strip()
     return data
+
+
+def _text_steps_field(provider: str) -> dict[Any, Any]:
+    """The text clean-up choice (core/frontend/policy.py explains the defaults)."""
+    default = [step for step in HA_STEPS if step in TextPolicy.default_for(provider).steps]
+    return {
+        vol.Optional(CONF_TEXT_STEPS, default=default): SelectSelector(
+            SelectSelectorConfig(
+                options=list(HA_STEPS),
+                multiple=True,
+                mode=SelectSelectorMode.LIST,
+                translation_key=CONF_TEXT_STEPS,
+            )
+        )
+    }
+
+
+def _text_steps(
+    user_input: Mapping[str, Any], provider: str, current: Mapping[str, Any]
+) -> dict[str, list[str]]:
+    """The chosen steps in their canonical order (only steps the entity can run).
+
+    Entries that never chose keep following the default (and saving an unchanged form
+    does not reload the entry).
+    """
+    default = [step for step in HA_STEPS if step in TextPolicy.default_for(provider).steps]
+    chosen = set(user_input.get(CONF_TEXT_STEPS, default))
+    steps = [step for step in HA_STEPS if step in chosen]
+    if steps == default and CONF_TEXT_STEPS not in current:
+        return {}
+    return {CONF_TEXT_STEPS: steps}
 
 
 class ArabicTtsConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -309,6 +342,7 @@ class ArabicTtsOptionsFlow(OptionsFlow):
                         CONF_VOICE: user_input[CONF_VOICE],
                         CONF_DIALECT: user_input.get(CONF_DIALECT) or DIALECT_AUTO,
                         CONF_CUSTOM_VOICES: custom,
+                        **_text_steps(user_input, self._provider, self.config_entry.options),
                     }
                 )
         schema = vol.Schema(
@@ -322,6 +356,7 @@ class ArabicTtsOptionsFlow(OptionsFlow):
                     )
                 ),
                 vol.Optional(CONF_CUSTOM_VOICES): TextSelector(TextSelectorConfig(multiple=True)),
+                **_text_steps_field(self._provider),
             }
         )
         return self.async_show_form(
@@ -341,7 +376,8 @@ class ArabicTtsOptionsFlow(OptionsFlow):
             for key in (CONF_SPEED, CONF_STABILITY):
                 if user_input.get(key) is not None:
                     data[key] = float(user_input[key])
-            return self.async_create_entry(data=data)
+            steps = _text_steps(user_input, self._provider, self.config_entry.options)
+            return self.async_create_entry(data={**data, **steps})
         current_model = self.config_entry.options.get(CONF_MODEL)
         models = list(dict.fromkeys([*self._models, *([current_model] if current_model else [])]))
         schema = vol.Schema(
@@ -369,6 +405,7 @@ class ArabicTtsOptionsFlow(OptionsFlow):
                         mode=NumberSelectorMode.BOX,
                     )
                 ),
+                **_text_steps_field(self._provider),
             }
         )
         return self.async_show_form(

@@ -24,6 +24,8 @@ CONF_MODEL: Final = "model"
 CONF_SPEED: Final = "speed"
 CONF_STABILITY: Final = "stability"
 CONF_CUSTOM_VOICES: Final = "custom_voices"
+# Text front-end steps for this entry (core/frontend/policy.py); absent = the engine's default.
+CONF_TEXT_STEPS: Final = "text_steps"
 
 # Per-request TTS options (beside the HA standard "voice").
 ATTR_DIALECT: Final = "dialect"

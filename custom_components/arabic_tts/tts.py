@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncGenerator, Mapping
+from functools import partial
 from typing import Any, NoReturn
 
 from homeassistant.components.tts import (
@@ -32,6 +33,7 @@ from .const import (
     CONF_PROVIDER,
     CONF_SPEED,
     CONF_STABILITY,
+    CONF_TEXT_STEPS,
     CONF_VOICE,
     DIALECT_AUTO,
     DOMAIN,
@@ -40,13 +42,15 @@ from .const import (
     PROVIDER_NAMES,
 )
 from .core.audio import AudioFormat, PcmChunk, resample, wav_header
-from .core.errors import AuthFailed, InsufficientFunds, TtsError
+from .core.errors import AuthFailed, BadRequest, InsufficientFunds, TtsError
 from .core.faseeh import DEFAULT_RATE as FASEEH_RATE
 from .core.faseeh import FaseehClient, FaseehVoiceSettings
+from .core.frontend import HA_STEPS, EngineText, TextPolicy, clean_markup, clean_markup_stream
 from .core.hamsa import PCM_RATE as HAMSA_RATE
 from .core.hamsa import HamsaClient, HamsaVoiceSettings
 from .core.providers import VoiceSettings, sentence_options
 from .core.streaming import synthesize_stream
+from .core.text import has_words
 from .core.voices import FASEEH_DEFAULT_MODEL, Voice, all_language_tags
 from .provider import default_voice, faseeh_settings, hamsa_settings, voice_label
 
@@ -108,6 +112,18 @@ class ArabicTtsEntity(TextToSpeechEntity):
                 if options.get(key) is not None:
                     defaults[option] = options[key]
         self._attr_default_options = defaults
+        # The text front-end (SSML, markdown, Latin words, numbers); Faseeh reads <break>.
+        steps = options.get(CONF_TEXT_STEPS)
+        policy = (
+            TextPolicy.of(step for step in steps if step in HA_STEPS)
+            if steps is not None
+            else TextPolicy.of(
+                step for step in TextPolicy.default_for(self._provider).steps if step in HA_STEPS
+            )
+        )
+        self._text = EngineText(
+            policy, name=entry.title, break_tags=self._provider != PROVIDER_HAMSA
+        )
 
     # --- voices -------------------------------------------------------------------------
 
@@ -155,7 +171,7 @@ class ArabicTtsEntity(TextToSpeechEntity):
         fmt: AudioFormat | None = None
         parts: list[bytes] = []
         try:
-            audio = self._speak(message, settings)
+            audio = self._text.wrap(partial(self._speak, settings=settings))(self._clean(message))
             async with contextlib.aclosing(audio):
                 async for chunk in audio:
                     fmt = fmt or chunk.format
@@ -177,9 +193,10 @@ class ArabicTtsEntity(TextToSpeechEntity):
     ) -> AsyncGenerator[bytes]:
         """Header when the first audio arrives (its rate is known then), then raw PCM."""
         fmt: AudioFormat | None = None
+        text = clean_markup_stream(message_gen) if self._text.policy.markup else message_gen
         audio = synthesize_stream(
-            message_gen,
-            lambda sentence: self._speak(sentence, settings),
+            text,
+            self._text.wrap(partial(self._speak, settings=settings)),
             **sentence_options(self._client),
         )
         try:
@@ -194,6 +211,15 @@ class ArabicTtsEntity(TextToSpeechEntity):
         if fmt is None:
             yield wav_header(self._fallback_format())
         self._succeeded()
+
+    def _clean(self, message: str) -> str:
+        """The markup step on a whole message (SSML when it starts with <speak>)."""
+        if not self._text.policy.markup:
+            return message
+        cleaned = clean_markup(message)
+        if has_words(message) and not has_words(cleaned):
+            self._raise(BadRequest("The message has nothing to speak once its markup is removed."))
+        return cleaned
 
     def _fallback_format(self) -> AudioFormat:
         return AudioFormat(HAMSA_RATE if self._provider == PROVIDER_HAMSA else FASEEH_RATE)
