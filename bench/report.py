@@ -121,6 +121,16 @@ def table(results: dict[str, Any], config: BenchConfig) -> str:
     def row(name: str, ours: str, floor: str, over: str, target: str = "") -> None:
         rows.append((name, ours, floor, over, target))
 
+    for engine, name in (("hamsa", "Hamsa and Faseeh default"), ("offline", "offline voice")):
+        f = results.get("frontend", {}).get(engine)
+        if f is not None:
+            row(
+                f"Front-end on the first sentence, {name} ({f['steps']}) (ms)",
+                _ms3(f["added"]),
+                "",
+                "",
+                "a few ms",
+            )
     d = results["describe"]
     row(
         "Describe round trip, p50 / p99 (ms)",

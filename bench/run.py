@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import frontend
 from . import wyoming_client as wy
 from .analysis import (
     FakeLog,
@@ -125,6 +126,8 @@ class Runner:
             await self.warm()
             await self.streaming()
             await self.concurrency()
+            self.log("front-end on a first sentence")
+            self.results["frontend"] = frontend.measure(self.config.quick)
             await self._server.stop()
             self.server = None
             if self.config.ha:

@@ -46,6 +46,13 @@ class EngineText:
         """Words and numbers (fast, pure Python; pauses pass through)."""
         return verbalize(text, numbers=self.policy.numbers, words=self.policy.words)
 
+    def prepare_blocking(self, text: str) -> str:
+        """``prepare`` plus tashkeel in the calling thread (for benchmarks and tools)."""
+        text = self.prepare(text)
+        if self._vowelizer is not None and has_words(text):
+            text = self._vowelizer.vowelize(text)
+        return text
+
     async def prepare_async(self, text: str) -> str:
         """``prepare`` plus tashkeel, which runs in a worker thread (ONNX inference)."""
         text = self.prepare(text)
