@@ -22,6 +22,7 @@ from arabic_tts_core.frontend import STEPS, TextPolicy, parse_steps
 from arabic_tts_core.hamsa import is_custom_voice_id
 from arabic_tts_core.offline import espeak_available
 from arabic_tts_core.voices import FASEEH_DEFAULT_MODEL
+from arabic_tts_core.websocket import default_ssl_context
 from wyoming.server import AsyncServer, AsyncTcpServer
 from wyoming.tts import SynthesizeVoice
 
@@ -205,6 +206,8 @@ async def main(argv: Sequence[str] | None = None) -> None:
             faseeh_model=args.faseeh_model,
             provider_timeout=args.provider_timeout,
             offline=args.offline,
+            # Reading the CA store blocks: do it once, in a thread, before any connection.
+            ssl_context=await asyncio.to_thread(default_ssl_context),
         )
     )
     loop = asyncio.get_running_loop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,8 @@ class ProviderConfig:
     faseeh_model: str
     provider_timeout: float
     offline: bool = False  # espeak-ng is installed: offer the offline voice
+    # The one TLS context of the process (made off the event loop by main()).
+    ssl_context: ssl.SSLContext | None = None
 
     def __repr__(self) -> str:
         return "ProviderConfig(<redacted>)"
@@ -45,7 +48,8 @@ class Providers:
 
     def __init__(self, config: ProviderConfig) -> None:
         self._config = config
-        self._session = aiohttp.ClientSession()
+        connector = aiohttp.TCPConnector(ssl=config.ssl_context or True)
+        self._session = aiohttp.ClientSession(connector=connector)
         self._preload_task: asyncio.Task[None] | None = None
         # One knob bounds every wait on a provider: connecting, preloading, audio gaps.
         timeout = config.provider_timeout
@@ -62,6 +66,7 @@ class Providers:
                 session=self._session,
                 provider_timeout=timeout,
                 connect_timeout=timeout,
+                ssl_context=config.ssl_context,
             )
         if config.faseeh_api_key:
             self.faseeh = FaseehClient(
@@ -71,6 +76,7 @@ class Providers:
                 session=self._session,
                 provider_timeout=timeout,
                 connect_timeout=timeout,
+                ssl_context=config.ssl_context,
             )
 
     def start(self, custom_voices: Sequence[str]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.util.ssl import get_default_context
 
 from .const import (
     CONF_API_URL,
@@ -47,13 +48,19 @@ _LOGGER = logging.getLogger(__name__)
 
 
 def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> ProviderClient:
-    """A provider client for an entry's data (key, provider, optional URL overrides)."""
+    """A provider client for an entry's data (key, provider, optional URL overrides).
+
+    REST goes through Home Assistant's shared session and ``wss://`` through the very
+    TLS context that session verifies with: built once by Home Assistant at start-up,
+    so no connection reads the CA store inside the event loop.
+    """
     client_type = HamsaClient if data[CONF_PROVIDER] == PROVIDER_HAMSA else FaseehClient
     return client_type(
         data[CONF_API_KEY],
         ws_url=data.get(CONF_WS_URL) or None,
         api_url=data.get(CONF_API_URL) or None,
         session=async_get_clientsession(hass),
+        ssl_context=get_default_context(),
     )
 
 

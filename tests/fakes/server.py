@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -144,6 +145,8 @@ class FakeServerBase[R: ConnRecordLike, C: Conn[Any]](ABC):
         # Connections opened before `restart_instance()`: each answers its next message by
         # closing with 1001, as a provider instance that is going away does.
         self._stale: set[C] = set()
+        # Serve wss:// and https:// with this context (set before start(); see tls.py).
+        self.tls: ssl.SSLContext | None = None
         # Recordings.
         self.connections: list[R] = []
         self.rest_requests: list[RestRecord] = []
@@ -195,18 +198,19 @@ class FakeServerBase[R: ConnRecordLike, C: Conn[Any]](ABC):
         await self.stop()
 
     async def start(self) -> None:
-        """Bind 127.0.0.1 on an ephemeral port and serve WebSocket + REST."""
+        """Bind 127.0.0.1 on an ephemeral port and serve WebSocket + REST (TLS if `tls`)."""
         app = web.Application(middlewares=[self._make_middleware()])
         for path in self.ws_paths:
             app.router.add_get(path, self._ws_handler)
         self._add_rest_routes(app)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, HOST, 0)
+        site = web.TCPSite(self._runner, HOST, 0, ssl_context=self.tls)
         await site.start()
         self.port = int(self._runner.addresses[0][1])
-        self.ws_url = f"ws://{HOST}:{self.port}{self.ws_paths[0]}"
-        self.api_url = f"http://{HOST}:{self.port}{self.api_prefix}"
+        secure = "s" if self.tls is not None else ""
+        self.ws_url = f"ws{secure}://{HOST}:{self.port}{self.ws_paths[0]}"
+        self.api_url = f"http{secure}://{HOST}:{self.port}{self.api_prefix}"
 
     async def stop(self) -> None:
         """Close every socket (1001), wait for all handlers, stop the server; no task left."""

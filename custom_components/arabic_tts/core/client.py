@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any, ClassVar
 
 import aiohttp
@@ -13,7 +14,9 @@ class CloudClient:
     """Base of the Hamsa and Faseeh clients.
 
     The key lives only in this object's private attribute and in request headers; it is
-    left out of ``repr`` so it cannot reach a log line by accident.
+    left out of ``repr`` so it cannot reach a log line by accident. ``ssl_context`` is the
+    caller's shared TLS context (built once, outside the event loop) for ``wss://`` and
+    for the REST session this client creates itself; a given ``session`` keeps its own.
     """
 
     provider_name: ClassVar[str] = "provider"
@@ -31,8 +34,10 @@ class CloudClient:
         provider_timeout: float = 10.0,
         connect_timeout: float = 10.0,
         max_idle: int | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._api_key = api_key
+        self.ssl_context = ssl_context
         self._ws_url = ws_url or self.default_ws_url
         self._api_url = (api_url or self.default_api_url).rstrip("/")
         self._session = session
@@ -60,7 +65,8 @@ class CloudClient:
     async def _rest(self, method: str, path: str, what: str, **options: Any) -> Any:
         """One REST call to the provider's API base, errors mapped onto TtsError."""
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            connector = aiohttp.TCPConnector(ssl=self.ssl_context or True)
+            self._session = aiohttp.ClientSession(connector=connector)
         return await request_json(
             self._session,
             method,

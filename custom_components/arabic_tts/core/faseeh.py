@@ -157,6 +157,7 @@ class FaseehClient(CloudClient):
             headers={"x-api-key": self._api_key},
             provider=PROVIDER,
             timeout=self.connect_timeout,
+            ssl_context=self.ssl_context,
         )
         try:
             # A refused key is answered with an error message and a close; the message is

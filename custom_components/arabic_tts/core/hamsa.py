@@ -119,6 +119,7 @@ class HamsaClient(CloudClient):
             headers={"X-Api-Key": self._api_key},
             provider=PROVIDER,
             timeout=self.connect_timeout,
+            ssl_context=self.ssl_context,
         )
 
     # --- synthesis ----------------------------------------------------------------------

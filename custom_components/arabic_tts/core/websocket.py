@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import ssl
 from collections.abc import Callable
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -28,13 +30,35 @@ MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 PING_INTERVAL = 20.0
 
 
+@functools.cache
+def default_ssl_context() -> ssl.SSLContext:
+    """One verifying client context per process, for callers that bring none.
+
+    Building a context reads the CA store from disk (blocking I/O, ~15 ms): call this
+    once before the event loop matters, or pass a context the host application already
+    has (Home Assistant's shared one), never build one per connection.
+    """
+    return ssl.create_default_context()
+
+
 async def open_websocket(
-    url: str, *, headers: dict[str, str], provider: str, timeout: float
+    url: str,
+    *,
+    headers: dict[str, str],
+    provider: str,
+    timeout: float,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> ClientConnection:
-    """Connect, raising TtsError (never an exception that could carry the key)."""
+    """Connect, raising TtsError (never an exception that could carry the key).
+
+    ``wss://`` uses ``ssl_context`` (else the process-wide default); websockets would
+    otherwise build a new context, reading the CA store, for every connection.
+    """
+    secure = url.startswith("wss://")
     try:
         return await connect(
             url,
+            ssl=(ssl_context or default_ssl_context()) if secure else None,
             additional_headers=headers,
             open_timeout=timeout,
             close_timeout=2.0,
@@ -55,6 +79,11 @@ async def open_websocket(
         raise ProviderError(
             f"{provider} answered the connection with something that is not a WebSocket "
             f"({type(err).__name__})",
+            provider=provider,
+        ) from None
+    except ssl.SSLError as err:
+        raise ProviderUnavailable(
+            f"cannot reach {provider}: TLS failed ({err.reason or type(err).__name__})",
             provider=provider,
         ) from None
     except OSError as err:
