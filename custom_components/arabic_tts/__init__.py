@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY, Platform
@@ -40,7 +39,6 @@ class ArabicTtsData:
     client: ProviderClient
     voices: list[Voice]
     models: list[str] = field(default_factory=list)
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 type ArabicTtsConfigEntry = ConfigEntry[ArabicTtsData]
@@ -92,9 +90,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) ->
             models=list(dict.fromkeys([*FASEEH_MODELS, *live_models]))
             if provider == PROVIDER_FASEEH
             else [],
-            options=dict(entry.options),
         )
-        entry.async_on_unload(entry.add_update_listener(_async_update_listener))
         await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     except BaseException:
         await client.close()
@@ -129,9 +125,3 @@ async def async_unload_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) -
 async def async_remove_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) -> None:
     """Forget the entry's repair issue."""
     ir.async_delete_issue(hass, DOMAIN, insufficient_funds_issue_id(entry))
-
-
-async def _async_update_listener(hass: HomeAssistant, entry: ArabicTtsConfigEntry) -> None:
-    """Reload when the options changed (a reauth reloads by itself)."""
-    if entry.options != entry.runtime_data.options:
-        hass.config_entries.async_schedule_reload(entry.entry_id)

@@ -13,9 +13,11 @@ from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
+    OptionsFlowWithReload,
 )
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -46,6 +48,7 @@ from .const import (
     PROVIDER_HAMSA,
     PROVIDER_NAMES,
     PROVIDERS,
+    SECTION_ENDPOINTS,
     SPEED_MAX,
     SPEED_MIN,
     STABILITY_MAX,
@@ -88,35 +91,61 @@ def default_options(provider: str) -> dict[str, Any]:
     return {CONF_VOICE: default_voice(provider), CONF_MODEL: FASEEH_DEFAULT_MODEL}
 
 
-def _key_schema(*, advanced: bool) -> vol.Schema:
-    fields: dict[Any, Any] = {vol.Required(CONF_API_KEY): KEY_SELECTOR}
-    if advanced:
-        fields[vol.Optional(CONF_WS_URL)] = URL_SELECTOR
-        fields[vol.Optional(CONF_API_URL)] = URL_SELECTOR
-    return vol.Schema(fields)
+def _key_schema() -> vol.Schema:
+    """The key, with the endpoint overrides folded away in a collapsed section.
+
+    Almost nobody needs the overrides (Faseeh's UAE region, the Munsit rename, a proxy),
+    so they stay out of sight until opened, on every Home Assistant version alike.
+    """
+    return vol.Schema(
+        {
+            vol.Required(CONF_API_KEY): KEY_SELECTOR,
+            vol.Optional(SECTION_ENDPOINTS): section(
+                vol.Schema(
+                    {
+                        vol.Optional(CONF_WS_URL): URL_SELECTOR,
+                        vol.Optional(CONF_API_URL): URL_SELECTOR,
+                    }
+                ),
+                {"collapsed": True},
+            ),
+        }
+    )
+
+
+def _endpoints(user_input: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The submitted endpoint section (empty when the form was sent without it)."""
+    return user_input.get(SECTION_ENDPOINTS) or {}
 
 
 def _url_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    ws_url = str(user_input.get(CONF_WS_URL) or "").strip()
-    api_url = str(user_input.get(CONF_API_URL) or "").strip()
-    if ws_url and not ws_url.startswith(("ws://", "wss://")):
-        errors[CONF_WS_URL] = "invalid_url"
-    if api_url and not api_url.startswith(("http://", "https://")):
-        errors[CONF_API_URL] = "invalid_url"
-    return errors
+    endpoints = _endpoints(user_input)
+    ws_url = str(endpoints.get(CONF_WS_URL) or "").strip()
+    api_url = str(endpoints.get(CONF_API_URL) or "").strip()
+    if (ws_url and not ws_url.startswith(("ws://", "wss://"))) or (
+        api_url and not api_url.startswith(("http://", "https://"))
+    ):
+        # A form-wide error: it must be seen even while the section is folded.
+        return {"base": "invalid_url"}
+    return {}
 
 
 def _entry_data(
     provider: str, user_input: Mapping[str, Any], *, keep: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Entry data: provider, key, and URL overrides only when set."""
+    """Entry data: provider, key, and URL overrides only when set.
+
+    An override the form did not send is kept from ``keep`` (the stored entry): a
+    reconfigure that changes only the key must not move a UAE user to the global host.
+    An override sent empty is cleared.
+    """
+    endpoints = _endpoints(user_input)
     data: dict[str, Any] = {
         CONF_PROVIDER: provider,
         CONF_API_KEY: str(user_input[CONF_API_KEY]).strip(),
     }
     for key in (CONF_WS_URL, CONF_API_URL):
-        value = user_input[key] if key in user_input else (keep or {}).get(key)
+        value = endpoints[key] if key in endpoints else (keep or {}).get(key)
         if value and str(value).strip():
             data[key] = str(value).strip()
     return data
@@ -151,6 +180,14 @@ def _text_steps(
     if steps == default and CONF_TEXT_STEPS not in current:
         return {}
     return {CONF_TEXT_STEPS: steps}
+
+
+def _suggested(user_input: Mapping[str, Any] | None, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Form values to show again: what was typed, else the stored overrides."""
+    if user_input is not None:
+        return dict(user_input)
+    stored = {key: data[key] for key in (CONF_WS_URL, CONF_API_URL) if key in data}
+    return {SECTION_ENDPOINTS: stored}
 
 
 class ArabicTtsConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -202,9 +239,7 @@ class ArabicTtsConfigFlow(ConfigFlow, domain=DOMAIN):
                     )
         return self.async_show_form(
             step_id="api_key",
-            data_schema=self.add_suggested_values_to_schema(
-                _key_schema(advanced=self.show_advanced_options), user_input
-            ),
+            data_schema=self.add_suggested_values_to_schema(_key_schema(), user_input),
             errors=errors,
             description_placeholders=self._placeholders(self._provider),
         )
@@ -227,7 +262,7 @@ class ArabicTtsConfigFlow(ConfigFlow, domain=DOMAIN):
                 return await self._async_update_entry(entry, unique_id, data)
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=_key_schema(advanced=False),
+            data_schema=vol.Schema({vol.Required(CONF_API_KEY): KEY_SELECTOR}),
             errors=errors,
             description_placeholders=self._placeholders(provider),
         )
@@ -235,25 +270,21 @@ class ArabicTtsConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the key (and, in advanced mode, the endpoints)."""
+        """Change the key or the endpoints; whatever the form did not send is kept."""
         entry = self._get_reconfigure_entry()
         provider = entry.data[CONF_PROVIDER]
         errors: dict[str, str] = {}
         if user_input is not None:
             errors = _url_errors(user_input)
             if not errors:
-                keep = None if self.show_advanced_options else entry.data
-                data = _entry_data(provider, user_input, keep=keep)
+                data = _entry_data(provider, user_input, keep=entry.data)
                 unique_id, errors = await self._async_validate(data)
                 if unique_id is not None:
                     return await self._async_update_entry(entry, unique_id, data)
-        suggested = user_input or {
-            key: entry.data[key] for key in (CONF_WS_URL, CONF_API_URL) if key in entry.data
-        }
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _key_schema(advanced=self.show_advanced_options), suggested
+                _key_schema(), _suggested(user_input, entry.data)
             ),
             errors=errors,
             description_placeholders=self._placeholders(provider),
@@ -297,8 +328,12 @@ class ArabicTtsConfigFlow(ConfigFlow, domain=DOMAIN):
         return {"provider": PROVIDER_NAMES[provider], "url": SIGNUP_URLS[provider]}
 
 
-class ArabicTtsOptionsFlow(OptionsFlow):
-    """Default voice and provider settings; Hamsa cloned voices are preloaded on the spot."""
+class ArabicTtsOptionsFlow(OptionsFlowWithReload):
+    """Default voice and provider settings; Hamsa cloned voices are preloaded on the spot.
+
+    Home Assistant reloads the entry when saved options differ from the stored ones
+    (no update listener: those are deprecated for reloading).
+    """
 
     def __init__(self) -> None:
         """Lists are fetched once per flow."""

@@ -12,10 +12,11 @@ PROVIDER_FASEEH: Final = "faseeh"
 PROVIDERS: Final = (PROVIDER_HAMSA, PROVIDER_FASEEH)
 PROVIDER_NAMES: Final = {PROVIDER_HAMSA: "Hamsa", PROVIDER_FASEEH: "Faseeh"}
 
-# Optional endpoint overrides (advanced mode only; stored in entry data only when set).
-# Faseeh has a UAE region and is being renamed Munsit, and the tests point these at fakes.
+# Optional endpoint overrides (stored in entry data only when set), shown in a collapsed
+# form section. Faseeh has a UAE region and is being renamed Munsit; tests point at fakes.
 CONF_WS_URL: Final = "ws_url"
 CONF_API_URL: Final = "api_url"
+SECTION_ENDPOINTS: Final = "endpoints"
 
 # Options (entry.options).
 CONF_VOICE: Final = "voice"

@@ -12,7 +12,7 @@ from homeassistant.components import tts
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
+from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData, section
 
 from custom_components.arabic_tts.const import (
     CONF_API_URL,
@@ -25,6 +25,7 @@ from custom_components.arabic_tts.const import (
     CONF_VOICE,
     CONF_WS_URL,
     DOMAIN,
+    SECTION_ENDPOINTS,
 )
 from custom_components.arabic_tts.provider import faseeh_unique_id
 
@@ -46,22 +47,27 @@ PRELOAD_PATH = "/v2/tts/voices/custom/preload"
 OTHER_UUID = "0b9a8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d"
 
 
-def check_translated(result: FlowResult, section: str = "config") -> None:
-    """Every step, error and abort reason the flow shows has an English string."""
-    strings = STRINGS[section]
+def check_translated(result: FlowResult, part: str = "config") -> None:
+    """Every step, section, error and abort reason the flow shows has an English string."""
+    strings = STRINGS[part]
     if result["type"] in (FlowResultType.FORM, FlowResultType.MENU):
         assert result["step_id"] in strings["step"]
         for error in (result.get("errors") or {}).values():
             assert error in strings["error"], error
+        step = strings["step"][result["step_id"]]
+        schema = result.get("data_schema")
+        for key, value in (schema.schema.items() if schema is not None else ()):
+            if isinstance(value, section):
+                names = step["sections"][str(key)]
+                assert names["name"], key
+                assert set(map(str, value.schema.schema)) <= set(names["data"]), key
     if result["type"] is FlowResultType.ABORT:
         assert result["reason"] in strings["abort"], result["reason"]
 
 
 async def start_user_flow(hass: HomeAssistant, provider: str) -> FlowResult:
-    """Open the user flow (advanced mode: endpoint fields shown) and pick a provider."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": True}
-    )
+    """Open the user flow and pick a provider."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
     assert result["menu_options"] == ["hamsa", "faseeh"]
     check_translated(result)
@@ -76,7 +82,13 @@ async def start_user_flow(hass: HomeAssistant, provider: str) -> FlowResult:
 
 
 def fake_urls(fake: FakeHamsa | FakeFaseeh) -> dict[str, str]:
+    """The overrides as stored in entry data."""
     return {CONF_WS_URL: fake.ws_url, CONF_API_URL: fake.api_url}
+
+
+def endpoints(fake: FakeHamsa | FakeFaseeh) -> dict[str, dict[str, str]]:
+    """The overrides as the form sends them: inside the endpoints section."""
+    return {SECTION_ENDPOINTS: fake_urls(fake)}
 
 
 # --- user step -----------------------------------------------------------------------------
@@ -86,14 +98,14 @@ async def test_hamsa_flow_invalid_auth_then_success(hass: HomeAssistant, hamsa: 
     """A wrong key shows invalid_auth; the right one creates the entry (keyed by project)."""
     result = await start_user_flow(hass, "hamsa")
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: "wrong", **fake_urls(hamsa)}
+        result["flow_id"], {CONF_API_KEY: "wrong", **endpoints(hamsa)}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "invalid_auth"}
     check_translated(result)
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: f" {HAMSA_KEY} ", **fake_urls(hamsa)}
+        result["flow_id"], {CONF_API_KEY: f" {HAMSA_KEY} ", **endpoints(hamsa)}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Hamsa"
@@ -115,14 +127,14 @@ async def test_faseeh_flow_cannot_connect_then_success(
     result = await start_user_flow(hass, "faseeh")
     faseeh.rest_status_override["/api/v1/models"] = 503
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: FASEEH_KEY, **fake_urls(faseeh)}
+        result["flow_id"], {CONF_API_KEY: FASEEH_KEY, **endpoints(faseeh)}
     )
     assert result["errors"] == {"base": "cannot_connect"}
     check_translated(result)
 
     del faseeh.rest_status_override["/api/v1/models"]
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: FASEEH_KEY, **fake_urls(faseeh)}
+        result["flow_id"], {CONF_API_KEY: FASEEH_KEY, **endpoints(faseeh)}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Faseeh"
@@ -139,7 +151,13 @@ async def test_flow_unreachable_host(hass: HomeAssistant, socket_enabled: None) 
     result = await start_user_flow(hass, "hamsa")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_API_KEY: "k", CONF_WS_URL: "ws://127.0.0.1:9/ws", CONF_API_URL: "http://127.0.0.1:9"},
+        {
+            CONF_API_KEY: "k",
+            SECTION_ENDPOINTS: {
+                CONF_WS_URL: "ws://127.0.0.1:9/ws",
+                CONF_API_URL: "http://127.0.0.1:9",
+            },
+        },
     )
     assert result["errors"] == {"base": "cannot_connect"}
 
@@ -147,12 +165,13 @@ async def test_flow_unreachable_host(hass: HomeAssistant, socket_enabled: None) 
 async def test_flow_invalid_url(hass: HomeAssistant) -> None:
     """Endpoint overrides must be full ws(s):// and http(s):// addresses."""
     result = await start_user_flow(hass, "faseeh")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {CONF_API_KEY: "k", CONF_WS_URL: "https://x", CONF_API_URL: "api.faseeh.ai"},
-    )
-    assert result["errors"] == {CONF_WS_URL: "invalid_url", CONF_API_URL: "invalid_url"}
-    check_translated(result)
+    for bad in ({CONF_WS_URL: "https://x"}, {CONF_API_URL: "api.faseeh.ai"}):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_API_KEY: "k", SECTION_ENDPOINTS: bad}
+        )
+        # Form-wide, so it shows while the section is folded.
+        assert result["errors"] == {"base": "invalid_url"}
+        check_translated(result)
 
 
 async def test_flow_unknown_error(hass: HomeAssistant) -> None:
@@ -165,13 +184,27 @@ async def test_flow_unknown_error(hass: HomeAssistant) -> None:
     assert result["errors"] == {"base": "unknown"}
 
 
-async def test_user_form_hides_endpoints_outside_advanced_mode(hass: HomeAssistant) -> None:
-    """Ordinary users see only the API key."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "faseeh"}
-    )
-    assert [str(key) for key in result["data_schema"].schema] == [CONF_API_KEY]
+def folded_endpoints(result: FlowResult) -> section:
+    """The form's endpoint section, checked to be collapsed with both URL fields."""
+    schema = result["data_schema"].schema
+    assert [str(key) for key in schema] == [CONF_API_KEY, SECTION_ENDPOINTS]
+    folded = next(value for key, value in schema.items() if str(key) == SECTION_ENDPOINTS)
+    assert isinstance(folded, section)
+    assert folded.options["collapsed"] is True
+    assert [str(key) for key in folded.schema.schema] == [CONF_WS_URL, CONF_API_URL]
+    return folded
+
+
+def suggested(folded: section) -> dict[str, Any]:
+    return {
+        str(key): (key.description or {}).get("suggested_value") for key in folded.schema.schema
+    }
+
+
+async def test_user_form_folds_endpoints_away(hass: HomeAssistant) -> None:
+    """Every user sees the API key; the endpoint overrides wait in a collapsed section."""
+    result = await start_user_flow(hass, "faseeh")
+    assert suggested(folded_endpoints(result)) == {CONF_WS_URL: None, CONF_API_URL: None}
 
 
 @pytest.mark.parametrize("provider", ["hamsa", "faseeh"])
@@ -188,7 +221,7 @@ async def test_duplicate_aborts(
         faseeh_entry(hass, faseeh)
     result = await start_user_flow(hass, provider)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: key, **fake_urls(fake)}
+        result["flow_id"], {CONF_API_KEY: key, **endpoints(fake)}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
@@ -202,7 +235,7 @@ async def test_both_providers_side_by_side(
     for provider, fake, key in (("hamsa", hamsa, HAMSA_KEY), ("faseeh", faseeh, FASEEH_KEY)):
         result = await start_user_flow(hass, provider)
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_API_KEY: key, **fake_urls(fake)}
+            result["flow_id"], {CONF_API_KEY: key, **endpoints(fake)}
         )
         assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
@@ -323,17 +356,41 @@ async def test_reconfigure_key(hass: HomeAssistant, hamsa: FakeHamsa) -> None:
     assert entry.state is ConfigEntryState.LOADED
 
 
-async def test_reconfigure_endpoints_advanced(hass: HomeAssistant, faseeh: FakeFaseeh) -> None:
-    """In advanced mode the endpoints can be changed; the legacy Faseeh path works too."""
+async def test_reconfigure_endpoints(hass: HomeAssistant, faseeh: FakeFaseeh) -> None:
+    """The section shows the stored endpoints; a changed one is saved, the other kept."""
     entry = faseeh_entry(hass, faseeh)
-    result = await entry.start_reconfigure_flow(hass, show_advanced_options=True)
+    result = await entry.start_reconfigure_flow(hass)
+    assert suggested(folded_endpoints(result)) == fake_urls(faseeh)
+    check_translated(result)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_API_KEY: FASEEH_KEY, CONF_WS_URL: faseeh.ws_url_legacy, CONF_API_URL: faseeh.api_url},
+        {CONF_API_KEY: FASEEH_KEY, SECTION_ENDPOINTS: {CONF_WS_URL: faseeh.ws_url_legacy}},
     )
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert entry.data[CONF_WS_URL] == faseeh.ws_url_legacy
+    assert entry.data[CONF_API_URL] == faseeh.api_url
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_reconfigure_emptied_endpoint_goes_back_to_default(
+    hass: HomeAssistant, faseeh: FakeFaseeh
+) -> None:
+    """An override the user erased is dropped (the provider's default applies again)."""
+    entry = faseeh_entry(hass, faseeh)
+    result = await entry.start_reconfigure_flow(hass)
+    with patch(
+        "custom_components.arabic_tts.config_flow.async_validate",
+        return_value=(entry.unique_id, []),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {CONF_API_KEY: FASEEH_KEY, SECTION_ENDPOINTS: {CONF_WS_URL: ""}},
+        )
+        assert result["reason"] == "reconfigure_successful"
+        await hass.async_block_till_done()
+    assert CONF_WS_URL not in entry.data
+    assert entry.data[CONF_API_URL] == faseeh.api_url
 
 
 # --- options ---------------------------------------------------------------------------------
