@@ -42,7 +42,7 @@ from .const import (
     PROVIDER_NAMES,
 )
 from .core.audio import AudioFormat, PcmChunk, resample, wav_header
-from .core.errors import AuthFailed, BadRequest, InsufficientFunds, TtsError
+from .core.errors import AuthFailed, BadRequest, InsufficientFunds, TtsError, UnknownVoice
 from .core.faseeh import DEFAULT_RATE as FASEEH_RATE
 from .core.faseeh import FaseehClient, FaseehVoiceSettings
 from .core.frontend import HA_STEPS, EngineText, TextPolicy, clean_markup, clean_markup_stream
@@ -143,17 +143,33 @@ class ArabicTtsEntity(TextToSpeechEntity):
     # --- synthesis ----------------------------------------------------------------------
 
     def _settings(self, options: Mapping[str, Any]) -> VoiceSettings:
+        """Request settings; a voice that cannot be spoken is refused before any call.
+
+        Hamsa speaker names pass through: its real speaker list is longer than the
+        catalogue and the provider itself says no (reported the same way, by name).
+        A Faseeh voice must be in the live list or the catalogue.
+        """
         merged = {**(self.default_options or {}), **options}
         if self._provider == PROVIDER_HAMSA:
             return hamsa_settings(merged, self._voices)
         try:
-            return faseeh_settings(merged)
+            settings = faseeh_settings(merged)
         except ValueError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="invalid_option",
                 translation_placeholders={"message": str(err)},
             ) from err
+        if settings.voice_id not in self._voices:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="voice_not_found",
+                translation_placeholders={
+                    "provider": PROVIDER_NAMES[self._provider],
+                    "voice": settings.voice_id,
+                },
+            )
+        return settings
 
     def _speak(self, text: str, settings: VoiceSettings) -> AsyncGenerator[PcmChunk]:
         client = self._client
@@ -177,7 +193,7 @@ class ArabicTtsEntity(TextToSpeechEntity):
                     fmt = fmt or chunk.format
                     parts.append(_convert(chunk, fmt))
         except TtsError as err:
-            self._raise(err)
+            self._raise(err, settings)
         self._succeeded()
         fmt = fmt or self._fallback_format()
         pcm = b"".join(parts)
@@ -207,7 +223,7 @@ class ArabicTtsEntity(TextToSpeechEntity):
                         yield wav_header(fmt)
                     yield _convert(chunk, fmt)
         except TtsError as err:
-            self._raise(err)
+            self._raise(err, settings)
         if fmt is None:
             yield wav_header(self._fallback_format())
         self._succeeded()
@@ -230,13 +246,15 @@ class ArabicTtsEntity(TextToSpeechEntity):
         """A reply arrived: the wallet is fine again."""
         ir.async_delete_issue(self.hass, DOMAIN, insufficient_funds_issue_id(self._entry))
 
-    def _raise(self, err: TtsError) -> NoReturn:
+    def _raise(self, err: TtsError, settings: VoiceSettings) -> NoReturn:
         """Turn a provider failure into a translated error, reauth or repair issue."""
         placeholders = {
             "provider": PROVIDER_NAMES[self._provider],
             "title": self._entry.title,
             "message": str(err),
         }
+        if isinstance(err, UnknownVoice):
+            placeholders["voice"] = _voice_name(settings)
         if isinstance(err, AuthFailed):
             _LOGGER.warning("%s refused the API key; starting reauthentication", self._entry.title)
             self._entry.async_start_reauth(self.hass)
@@ -255,6 +273,13 @@ class ArabicTtsEntity(TextToSpeechEntity):
             translation_key=err.code,
             translation_placeholders=placeholders,
         ) from err
+
+
+def _voice_name(settings: VoiceSettings) -> str:
+    """The voice a request asked for, as the user named it."""
+    if isinstance(settings, HamsaVoiceSettings):
+        return settings.speaker
+    return settings.voice_id
 
 
 def _convert(chunk: PcmChunk, fmt: AudioFormat) -> bytes:

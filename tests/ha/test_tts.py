@@ -412,8 +412,76 @@ async def test_other_errors_translated(
     assert err.value.translation_key == key
     assert err.value.translation_placeholders is not None
     assert err.value.translation_placeholders["provider"] == "Faseeh"
+    if key == "unknown_voice":
+        # The provider's refusal names the voice, like our own refusal does.
+        assert err.value.translation_placeholders["voice"] == "ar-najdi-male-2"
+        assert "ar-najdi-male-2" in str(err.value)
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert not ir.async_get(hass).issues
+
+
+async def test_faseeh_unknown_voice_refused_before_any_call(
+    hass: HomeAssistant, faseeh: FakeFaseeh, faseeh_loaded: tuple[MockConfigEntry, str]
+) -> None:
+    """A Faseeh voice in neither the live list nor the catalogue never reaches Faseeh."""
+    _entry, entity_id = faseeh_loaded
+    connections, rest = len(faseeh.connections), len(faseeh.rest_requests)
+    with pytest.raises(HomeAssistantError) as err:
+        await media_audio(hass, entity_id, "رسالة بصوت غير موجود.", {**WAV, "voice": "ar-nobody-9"})
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "voice_not_found"
+    assert err.value.translation_placeholders == {"provider": "Faseeh", "voice": "ar-nobody-9"}
+    assert "ar-nobody-9" in str(err.value)
+
+    stream = tts.async_create_stream(hass, entity_id, language="ar", options={"voice": "x-1"})
+
+    async def gen() -> AsyncGenerator[str]:
+        yield "جملة لن تُقال أبدا."
+
+    stream.async_set_message_stream(gen())
+    with pytest.raises(HomeAssistantError) as err:
+        async for _chunk in stream.async_stream_result():
+            pass
+    assert err.value.translation_key == "voice_not_found"
+    assert faseeh.generations == []
+    assert all(  # every socket got its init message and nothing else
+        [m["type"] for m in conn.messages] == ["initConnection"] for conn in faseeh.connections
+    )
+    assert (len(faseeh.connections), len(faseeh.rest_requests)) == (connections, rest)
+
+
+async def test_faseeh_voice_from_the_live_list_is_spoken(
+    hass: HomeAssistant, faseeh: FakeFaseeh
+) -> None:
+    """A voice the account lists (not in our catalogue) is accepted and spoken."""
+    faseeh.voices.append(
+        {"voice_id": "ar-account-voice-7", "name": "Reem", "gender": "female", "dialect": "najdi"}
+    )
+    entity_id = await setup_entry(hass, faseeh_entry(hass, faseeh))
+    _ext, data = await media_audio(
+        hass, entity_id, "صوت من قائمة الحساب.", {**WAV, "voice": "ar-account-voice-7"}
+    )
+    assert [g.voice_id for g in faseeh.generations] == ["ar-account-voice-7"]
+    assert parse_wav(data)[2] == faseeh_pcm(faseeh)
+
+
+async def test_hamsa_unknown_speaker_passes_through_and_is_named(
+    hass: HomeAssistant, hamsa: FakeHamsa, hamsa_loaded: tuple[MockConfigEntry, str]
+) -> None:
+    """Hamsa names are free-form: Hamsa decides, and its refusal names the voice."""
+    _entry, entity_id = hamsa_loaded
+    with pytest.raises(HomeAssistantError) as err:
+        await media_audio(hass, entity_id, "هل تعرف هذا الصوت؟", {**WAV, "voice": "Zainab"})
+    assert err.value.translation_key == "unknown_voice"
+    assert err.value.translation_placeholders is not None
+    assert err.value.translation_placeholders["voice"] == "Zainab"
+    assert "Zainab" in str(err.value)
+    assert any(r["speaker"] == "Zainab" for r in hamsa.requests)  # it did reach Hamsa
+
+    hamsa.speakers["Zainab"] = "msa"  # a speaker Hamsa has and our catalogue lacks
+    _ext, data = await media_audio(hass, entity_id, "الآن أعرفه.", {**WAV, "voice": "Zainab"})
+    assert hamsa.requests[-1]["speaker"] == "Zainab"
+    assert parse_wav(data)[2] == pcm_for_text("الآن أعرفه.", 16000)
 
 
 async def test_hamsa_key_never_logged(
