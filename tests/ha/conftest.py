@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncGenerator, Generator
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,25 @@ VOICE_UUID = "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom_components/arabic_tts in every test."""
+
+
+@pytest.fixture(autouse=True)
+def no_deprecation_reports(caplog: pytest.LogCaptureFixture) -> Generator[None]:
+    """Fail on any Home Assistant report that our integration uses something deprecated.
+
+    Home Assistant reports deprecated use with a log line (report_usage, deprecated
+    helpers): "... which is deprecated ...", "... will stop working in ...". The Python
+    side (DeprecationWarning from our modules) is an error through pyproject.toml.
+    """
+    yield
+    reports = [
+        record.getMessage()
+        for phase in ("setup", "call", "teardown")
+        for record in caplog.get_records(phase)  # type: ignore[arg-type]
+        if DOMAIN in record.getMessage()
+        and re.search(r"deprecat|will stop working", record.getMessage(), re.IGNORECASE)
+    ]
+    assert reports == []
 
 
 @pytest.fixture(autouse=True)

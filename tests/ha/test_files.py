@@ -12,6 +12,8 @@ from custom_components.arabic_tts.core.errors import ERROR_CODES
 ROOT = Path(__file__).parents[2]
 COMPONENT = ROOT / "custom_components" / "arabic_tts"
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# The oldest Home Assistant release we claim (see requirements_test.txt for why).
+OLDEST_SUPPORTED = "2025.10.0"
 
 
 def load(path: Path) -> Any:
@@ -77,14 +79,34 @@ def test_manifest_rules() -> None:
 
 
 def test_hacs_json_rules() -> None:
-    """hacs.json at the root: name, minimum Home Assistant 2025.7.0, README rendered."""
+    """hacs.json at the root: name, the oldest Home Assistant we test, README rendered."""
     hacs = load(ROOT / "hacs.json")
     assert hacs["name"]
-    assert hacs["homeassistant"] == "2025.7.0"
+    assert hacs["homeassistant"] == OLDEST_SUPPORTED
     assert hacs["render_readme"] is True
     # HACS installs exactly one integration folder.
     assert [p.name for p in (ROOT / "custom_components").iterdir() if p.is_dir()
             and not p.name.startswith("__")] == ["arabic_tts"]  # fmt: skip
+
+
+def test_oldest_supported_is_the_one_tested() -> None:
+    """hacs.json, README and the oldest test stack name the same Home Assistant release."""
+    requirements = (ROOT / "requirements_test.txt").read_text(encoding="utf-8")
+    assert f"oldest Home Assistant we support (hacs.json, README): {OLDEST_SUPPORTED}" in (
+        requirements
+    )
+    major, minor, _patch = OLDEST_SUPPORTED.split(".")
+    assert f"Home Assistant {major}.{minor} or later" in (ROOT / "README.md").read_text("utf-8")
+
+
+def test_running_home_assistant_is_supported() -> None:
+    """Whichever stack runs the tests, it is not older than what we claim."""
+    from homeassistant.const import __version__  # noqa: PLC0415
+
+    def as_tuple(version: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+
+    assert as_tuple(__version__) >= as_tuple(OLDEST_SUPPORTED)
 
 
 def test_core_imports_no_home_assistant() -> None:
