@@ -153,8 +153,7 @@ async def test_without_a_context_one_default_is_built_once(
     websocket.default_ssl_context.cache_clear()
     try:
         clients = [
-            HamsaClient("hamsa-key", ws_url=hamsa.ws_url, api_url=hamsa.api_url)
-            for _ in range(2)
+            HamsaClient("hamsa-key", ws_url=hamsa.ws_url, api_url=hamsa.api_url) for _ in range(2)
         ]
         for client in clients:
             # The default context trusts the system store, not our CA: the handshake

@@ -56,7 +56,7 @@ def check_translated(result: FlowResult, part: str = "config") -> None:
             assert error in strings["error"], error
         step = strings["step"][result["step_id"]]
         schema = result.get("data_schema")
-        for key, value in (schema.schema.items() if schema is not None else ()):
+        for key, value in schema.schema.items() if schema is not None else ():
             if isinstance(value, section):
                 names = step["sections"][str(key)]
                 assert names["name"], key

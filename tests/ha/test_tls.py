@@ -25,7 +25,7 @@ from ..fakes.faseeh import FakeFaseeh
 from ..fakes.hamsa import FakeHamsa
 from ..fakes.tls import make_ca, server_context, trust
 from .conftest import FASEEH_KEY, HAMSA_KEY, _unload_all, faseeh_entry, hamsa_entry, setup_entry
-from .test_tts import WAV, faseeh_pcm, hamsa_pcm, media_audio, parse_wav
+from .test_tts import faseeh_pcm, hamsa_pcm, media_audio, parse_wav
 
 BLOCKING = "Detected blocking call"
 
