@@ -483,6 +483,8 @@ async def test_faseeh_options(hass: HomeAssistant, faseeh: FakeFaseeh) -> None:
     """Voice, model, speed and stability end up in options, then on the wire."""
     entry = faseeh_entry(hass, faseeh)
     await setup_entry(hass, entry)
+    client = entry.runtime_data.client
+    assert not entry.update_listeners  # reloading is the options flow's job (deprecated)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["step_id"] == "faseeh"
     check_translated(result, "options")
@@ -497,6 +499,7 @@ async def test_faseeh_options(hass: HomeAssistant, faseeh: FakeFaseeh) -> None:
     await hass.async_block_till_done()
     assert entry.options == options
     assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.client is not client  # changed options reloaded the entry
 
     await tts.async_get_media_source_audio(
         hass,
