@@ -229,12 +229,15 @@ class ArabicTtsEntity(TextToSpeechEntity):
         self._succeeded()
 
     def _clean(self, message: str) -> str:
-        """The markup step on a whole message (SSML when it starts with <speak>)."""
+        """The markup step on a whole message (SSML when it starts with <speak>).
+
+        Raises BadRequest when nothing speakable is left (the caller translates it).
+        """
         if not self._text.policy.markup:
             return message
         cleaned = clean_markup(message)
         if has_words(message) and not has_words(cleaned):
-            self._raise(BadRequest("The message has nothing to speak once its markup is removed."))
+            raise BadRequest("The message has nothing to speak once its markup is removed.")
         return cleaned
 
     def _fallback_format(self) -> AudioFormat:
