@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 
 from custom_components.arabic_tts.core.audio import AudioFormat, PcmChunk
 
@@ -19,3 +20,12 @@ async def collect(stream: AsyncGenerator[PcmChunk]) -> tuple[set[AudioFormat], b
             sizes.append(len(chunk.pcm))
             pcm += chunk.pcm
     return formats, bytes(pcm), sizes
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait (bounded) for something a client or fake does in the background."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "condition never became true"
+        await asyncio.sleep(0.01)

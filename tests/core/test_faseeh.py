@@ -22,7 +22,7 @@ from custom_components.arabic_tts.core.errors import (
     UnknownVoice,
 )
 from custom_components.arabic_tts.core.faseeh import FaseehClient, FaseehVoiceSettings
-from tests.core.helpers import collect
+from tests.core.helpers import collect, wait_for as _wait_for
 from tests.fakes.audio import pcm_for_text
 from tests.fakes.faseeh import FakeFaseeh, Fault
 
@@ -44,6 +44,20 @@ async def client(fake: FakeFaseeh) -> AsyncIterator[FaseehClient]:
     await faseeh.close()
 
 
+@pytest.fixture
+async def ws_client(fake: FakeFaseeh) -> AsyncIterator[FaseehClient]:
+    """Socket only: how the socket's own failures surface (auto would finish over REST)."""
+    faseeh = FaseehClient(
+        "faseeh-key",
+        ws_url=fake.ws_url,
+        api_url=fake.api_url,
+        provider_timeout=2.0,
+        transport="websocket",
+    )
+    yield faseeh
+    await faseeh.close()
+
+
 SETTINGS = FaseehVoiceSettings(
     voice_id="ar-egyptian-male-1", model_id="faseeh-v1-preview", stability=0.7, speed=1.1
 )
@@ -58,16 +72,26 @@ async def test_streams_exact_pcm_and_sends_init_and_text(
     assert pcm == pcm_for_text(TEXT, 24000)
     assert all(size % 2 == 0 for size in sizes)
     record = fake.connections[0]
-    assert record.key_via == "header"
+    assert record.key_via == "init"
+    assert "x-api-key" not in record.headers  # the socket refuses header auth
+    assert record.query == {}  # the key stays out of the URL
     assert record.init == {
         "type": "initConnection",
         "model_id": "faseeh-v1-preview",
         "voice_id": "ar-egyptian-male-1",
         "voice_settings": {"stability": 0.7, "speed": 1.1},
+        "output_format": "pcm_24000",
+        "x_api_key": "faseeh-key",
     }
-    assert "x_api_key" not in record.init
-    assert record.messages[-1] == {"type": "text", "text": TEXT, "try_trigger_generation": True}
+    assert record.messages[-1] == {
+        "type": "text",
+        "text": TEXT,
+        "try_trigger_generation": True,
+        "flush": True,
+    }
     assert fake.generations[0].text == TEXT
+    assert fake.generations[0].transport == "websocket"
+    assert client.transport_state.transport == "websocket"
 
 
 async def test_sample_rate_is_honoured(fake: FakeFaseeh, client: FaseehClient) -> None:
@@ -79,7 +103,7 @@ async def test_sample_rate_is_honoured(fake: FakeFaseeh, client: FaseehClient) -
 
 async def test_socket_reused_per_settings(fake: FakeFaseeh, client: FaseehClient) -> None:
     client.start_warming(SETTINGS)
-    assert await client.pool(SETTINGS).wait_warm(5)
+    assert await client.socket.pool.wait_warm(5)
     for _ in range(3):
         _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
         assert pcm == pcm_for_text(TEXT, 24000)
@@ -89,6 +113,9 @@ async def test_socket_reused_per_settings(fake: FakeFaseeh, client: FaseehClient
     assert len(fake.connections) == 2
     assert fake.connections[1].init is not None
     assert fake.connections[1].init["voice_id"] == "ar-najdi-female-1"
+    # At most one idle socket per account: the first one was closed before the second opened.
+    assert fake.connections[0].open is False
+    assert client.socket.pool.idle_count == 1
 
 
 async def test_idle_close_is_replaced_invisibly(fake: FakeFaseeh, client: FaseehClient) -> None:
@@ -112,8 +139,9 @@ async def test_instance_restart_retry_opens_a_new_socket_not_another_stale_one(
     fake.frame_interval = 0.01
     texts = [f"{TEXT} رقم {number}" for number in range(2)]
     await asyncio.gather(*(collect(client.synthesize(t, SETTINGS)) for t in texts))
-    assert client.pool(SETTINGS).idle_count == 2
-    assert fake.restart_instance() == 2
+    assert client.socket.pool.idle_count == 1  # one idle socket per account, not two
+    await _wait_for(lambda: fake.open_connections == 1)
+    assert fake.restart_instance() == 1
     _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
     assert pcm == pcm_for_text(TEXT, 24000)
     assert fake.generations[-1].connection_index == 2  # opened after the restart
@@ -137,13 +165,15 @@ async def test_instance_restart_retry_opens_a_new_socket_not_another_stale_one(
     ],
 )
 async def test_both_error_shapes(
-    fake: FakeFaseeh, client: FaseehClient, fault: Fault, error: type[TtsError]
+    fake: FakeFaseeh, ws_client: FaseehClient, fault: Fault, error: type[TtsError]
 ) -> None:
     fake.faults.append(fault)
     with pytest.raises(error) as caught:
-        await collect(client.synthesize(TEXT, SETTINGS))
+        await collect(ws_client.synthesize(TEXT, SETTINGS))
     assert type(caught.value) is error
     assert "faseeh-key" not in str(caught.value)
+    assert caught.value.provider_text is not None
+    assert fault.message in caught.value.provider_text  # Faseeh's words, verbatim
 
 
 async def test_short_text_is_refused_as_bad_request(client: FaseehClient) -> None:
@@ -183,7 +213,8 @@ async def test_invalid_key_and_unknown_voice_and_model() -> None:
             with pytest.raises(AuthFailed):
                 await bad.validate_key()
             with pytest.raises(UnknownVoice):
-                await collect(good.synthesize(TEXT, FaseehVoiceSettings(voice_id="nobody")))
+                nobody = FaseehVoiceSettings(voice_id="nobody", model_id="faseeh-mini-v1-preview")
+                await collect(good.synthesize(TEXT, nobody))
             with pytest.raises(BadRequest, match="no access"):
                 await collect(good.synthesize(TEXT, SETTINGS))
         finally:
@@ -221,7 +252,11 @@ async def test_stall_times_out(fake: FakeFaseeh) -> None:
 async def test_slow_init_times_out(fake: FakeFaseeh) -> None:
     fake.init_delay = 2.0
     client = FaseehClient(
-        "faseeh-key", ws_url=fake.ws_url, api_url=fake.api_url, connect_timeout=0.3
+        "faseeh-key",
+        ws_url=fake.ws_url,
+        api_url=fake.api_url,
+        connect_timeout=0.3,
+        transport="websocket",
     )
     try:
         with pytest.raises(ProviderTimeout):
@@ -241,11 +276,11 @@ async def test_rest_models_and_voices(fake: FakeFaseeh, client: FaseehClient) ->
 
 
 async def test_key_never_logged(
-    fake: FakeFaseeh, client: FaseehClient, caplog: pytest.LogCaptureFixture
+    fake: FakeFaseeh, ws_client: FaseehClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    await collect(client.synthesize(TEXT, SETTINGS))
+    await collect(ws_client.synthesize(TEXT, SETTINGS))
     fake.faults.append(Fault.error_code(40101, "Invalid API key"))
     with pytest.raises(AuthFailed):
-        await collect(client.synthesize(TEXT, SETTINGS))
+        await collect(ws_client.synthesize(TEXT, SETTINGS))
     assert "faseeh-key" not in caplog.text

@@ -250,14 +250,16 @@ async def faseeh_audio(ws: ClientConnection) -> tuple[list[bytes], list[dict[str
 
 INIT: dict[str, Any] = {"type": "initConnection", "model_id": "faseeh-mini-v1-preview"}
 INIT |= {"voice_id": "ar-najdi-male-2", "voice_settings": {"stability": 0.5}}
+# The socket takes its key in initConnection (a header alone is refused: see test_faseeh_fake).
+KEYED_INIT = {**INIT, "x_api_key": "faseeh-key"}
 FASEEH_TEXT = "مرحبا بك في فصيح كيف يمكنني مساعدتك اليوم"
 
 
 async def test_faseeh_init_text_audio_exact_bytes() -> None:
     async with FakeFaseeh() as fake:
         fake.frame_sizes = [4801]
-        async with connect(fake.ws_url, additional_headers={"x-api-key": "faseeh-key"}) as ws:
-            await ws.send(json.dumps(INIT))
+        async with connect(fake.ws_url) as ws:
+            await ws.send(json.dumps(KEYED_INIT))
             assert json.loads(await ws.recv()) == {"type": "connectionInitialized"}
             head, tail = FASEEH_TEXT[:10], FASEEH_TEXT[10:]
             await ws.send(json.dumps({"type": "text", "text": head}))
@@ -282,6 +284,9 @@ async def test_faseeh_init_text_audio_exact_bytes() -> None:
             "faseeh-mini-v1-preview",
             "ar-najdi-male-2",
             {"stability": 0.5},
+            "websocket",
+            24000,
+            None,
         )
         spent = (len(FASEEH_TEXT) + len(TEXT)) * 0.0001
         assert fake.balance("faseeh-key") == pytest.approx(100.0 - spent)
@@ -292,8 +297,8 @@ async def test_faseeh_realtime_pacing_and_timing_log() -> None:
         fake.frame_sizes = [4800]  # 100 ms of 24 kHz audio per frame
         fake.realtime_factor = 10.0
         fake.timing = TimingLog()
-        async with connect(fake.ws_url, additional_headers={"x-api-key": "faseeh-key"}) as ws:
-            await ws.send(json.dumps(INIT))
+        async with connect(fake.ws_url) as ws:
+            await ws.send(json.dumps(KEYED_INIT))
             assert json.loads(await ws.recv()) == {"type": "connectionInitialized"}
             await ws.send(
                 json.dumps({"type": "text", "text": FASEEH_TEXT, "try_trigger_generation": True})
@@ -346,7 +351,7 @@ async def test_faseeh_errors_and_key_paths() -> None:
                 "errorCode": 40201,
                 "errorMessage": "Insufficient wallet balance. Required: $0.00, Available: $0.00",
             }
-        async with connect(fake.ws_url, additional_headers={"x-api-key": "bad"}) as ws:
+        async with connect(f"{fake.ws_url}?x-api-key=bad") as ws:
             assert json.loads(await ws.recv()) == {
                 "errorCode": 40101,
                 "errorMessage": "Invalid API key",
@@ -357,11 +362,10 @@ async def test_faseeh_errors_and_key_paths() -> None:
 async def test_faseeh_concurrency_limit() -> None:
     async with FakeFaseeh(concurrency_limit=2) as fake:
         fake.faults = [FaseehFault.stall_after_bytes(100), FaseehFault.stall_after_bytes(100)]
-        headers = {"x-api-key": "faseeh-key"}
-        sockets = [await connect(fake.ws_url, additional_headers=headers) for _ in range(3)]
+        sockets = [await connect(fake.ws_url) for _ in range(3)]
         try:
             for ws in sockets:
-                await ws.send(json.dumps(INIT))
+                await ws.send(json.dumps(KEYED_INIT))
                 await ws.recv()
             trigger = json.dumps({"type": "text", "text": TEXT, "try_trigger_generation": True})
             for ws in sockets[:2]:
@@ -390,7 +394,7 @@ async def test_faseeh_rest() -> None:
             models = [m["model_id"] for m in await resp.json()]
             assert models == ["faseeh-v1-preview", "faseeh-mini-v1-preview"]
         async with session.get(f"{fake.api_url}/voices", headers=headers) as resp:
-            voices = {v["voice_id"]: v["name"] for v in (await resp.json())["voices"]}
+            voices = {v["voice_id"]: v["name"] for v in await resp.json()}
             assert voices["ar-najdi-male-2"] == "Fahad"
             assert voices["ar-hijazi-female-2"] == "Noura"
         fake.rest_status_override["/api/v1/models"] = 500

@@ -1,190 +1,141 @@
-"""Faseeh (Munsit): buffered-and-triggered streaming TTS, base64 PCM back.
+"""Faseeh (Munsit): one client per account over two transports, REST for models and voices.
 
-A socket is bound to one model, voice and voice settings by ``initConnection``, so warm
-sockets are pooled per settings. Several generations run one after another on a socket,
-each ending with ``isFinal``.
+The evidence (providers.md) conflicts about the socket: current docs and a live probe say
+it refuses header auth, the same probe found it silent, another integrator saw audio in
+batches each ending with ``isFinal``; every vendor client uses REST streaming. So the
+client speaks over either (``faseeh_ws``, ``faseeh_rest``), chooses between them in one
+small place (``faseeh_transport``) and says which it uses and why
+(``FaseehClient.transport_state``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import binascii
-import contextlib
-import json
 import logging
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed
+import aiohttp
 
-from .audio import AudioFormat, PcmChunk, SampleAligner
+from .audio import PcmChunk
 from .client import CloudClient
-from .errors import (
-    AuthFailed,
-    BadRequest,
-    InsufficientFunds,
-    ProviderError,
-    ProviderTimeout,
-    ProviderUnavailable,
-    RateLimited,
-    TtsError,
-    error_for_message,
+from .errors import AuthFailed, BadRequest, ProviderError, TtsError
+from .faseeh_api import (
+    DEFAULT_API_URL,
+    DEFAULT_RATE,
+    DEFAULT_WS_URL,
+    DIALECTS,
+    MIN_CHARS,
+    MIN_WORDS,
+    PROVIDER,
+    REGION_GLOBAL,
+    REGIONS,
+    SAMPLE_RATES,
+    TRANSPORT_AUTO,
+    TRANSPORT_REST,
+    TRANSPORT_WEBSOCKET,
+    TRANSPORTS,
+    FaseehRegion,
+    FaseehVoiceSettings,
+    WrongRegion,
+    error_for_code,
+    error_from_body,
 )
-from .pool import WebSocketPool
-from .voices import FASEEH_DEFAULT_MODEL, FASEEH_DEFAULT_VOICE, Voice, faseeh_voice
-from .websocket import RetryBeforeAudio, close_code, open_websocket, receive, send_request
+from .faseeh_rest import FaseehRest
+from .faseeh_transport import FIRST_AUDIO_LIMIT, TransportChooser, TransportState
+from .faseeh_ws import FaseehSocket
+from .rest import request_json
+from .voices import Voice, faseeh_voice
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_WS_URL = "wss://api.faseeh.ai/api/v1/websocket/text-to-speech"
-DEFAULT_API_URL = "https://api.faseeh.ai/api/v1"
-PROVIDER = "Faseeh"
-DEFAULT_RATE = 24000
-ATTEMPTS = 2
-# Faseeh refuses shorter text (40001); the streaming splitter joins pieces up to this.
-MIN_WORDS = 3
-MIN_CHARS = 10
-
-_CODE_ERRORS: dict[int, type[TtsError]] = {
-    40101: AuthFailed,
-    40001: BadRequest,
-    40201: InsufficientFunds,
-    40301: BadRequest,
-    42901: RateLimited,
-    50001: ProviderError,
-}
-
-
-def error_for_code(code: int, message: str) -> TtsError:
-    """Map Faseeh's numeric error codes onto the shared family."""
-    if code == 40301:
-        return BadRequest(
-            f"This Faseeh account has no access to the chosen model ({message}).",
-            provider=PROVIDER,
-        )
-    if code == 40101:
-        return AuthFailed(f"Faseeh refused the API key ({message}).", provider=PROVIDER)
-    if code == 40201:
-        return InsufficientFunds(f"The Faseeh wallet is too low: {message}", provider=PROVIDER)
-    if code == 42901:
-        return RateLimited(
-            f"Faseeh's concurrency limit for this plan was reached ({message}).",
-            provider=PROVIDER,
-        )
-    error_type = _CODE_ERRORS.get(code)
-    if error_type is None:
-        return error_for_message(message, provider=PROVIDER)
-    return error_type(f"Faseeh refused the request ({code}: {message}).", provider=PROVIDER)
-
-
-def error_from_body(data: dict[str, Any]) -> TtsError | None:
-    """Either error shape: ``{"type":"error","message"}`` or ``{"errorCode","errorMessage"}``."""
-    if "errorCode" in data:
-        try:
-            code = int(data["errorCode"])
-        except (TypeError, ValueError):
-            code = 0
-        return error_for_code(code, str(data.get("errorMessage") or data.get("message") or ""))
-    if data.get("type") == "error":
-        return error_for_message(str(data.get("message") or "unknown error"), provider=PROVIDER)
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class FaseehVoiceSettings:
-    """Everything ``initConnection`` fixes for a socket."""
-
-    voice_id: str = FASEEH_DEFAULT_VOICE
-    model_id: str = FASEEH_DEFAULT_MODEL
-    stability: float | None = None
-    speed: float | None = None
-
-    def init_message(self) -> dict[str, Any]:
-        """The ``initConnection`` message for these settings."""
-        voice_settings: dict[str, float] = {}
-        if self.stability is not None:
-            voice_settings["stability"] = self.stability
-        if self.speed is not None:
-            voice_settings["speed"] = self.speed
-        message: dict[str, Any] = {
-            "type": "initConnection",
-            "model_id": self.model_id,
-            "voice_id": self.voice_id,
-        }
-        if voice_settings:
-            message["voice_settings"] = voice_settings
-        return message
+REGION_ADVICE = "choose the {label} region"
 
 
 class FaseehClient(CloudClient):
-    """Streams Faseeh speech over warm, per-settings WebSockets; REST for models and voices."""
+    """Streams Faseeh speech over the WebSocket or REST; lists models and voices.
+
+    ``transport`` is ``auto`` (socket first, REST when the socket refuses the key, fails
+    or stays silent), ``websocket`` or ``rest``. ``region`` picks the default hosts;
+    explicit URLs win. ``region_advice`` words the fix for a key from another region
+    (``{name}`` and ``{label}`` are that region's).
+    """
 
     provider = "faseeh"
     provider_name = PROVIDER
     default_ws_url = DEFAULT_WS_URL
     default_api_url = DEFAULT_API_URL
 
-    def _setup(self) -> None:
-        self._pools: dict[FaseehVoiceSettings, WebSocketPool] = {}
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        ws_url: str | None = None,
+        api_url: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        provider_timeout: float = 10.0,
+        connect_timeout: float = 10.0,
+        max_idle: int | None = None,
+        transport: str = TRANSPORT_AUTO,
+        region: str = REGION_GLOBAL,
+        first_audio_limit: float | None = None,
+        region_advice: str = REGION_ADVICE,
+    ) -> None:
+        if transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}")
+        if region not in REGIONS:
+            raise ValueError(f"region must be one of {', '.join(REGIONS)}")
+        self.region: FaseehRegion = REGIONS[region]
+        # With its own REST address we cannot tell which region a refused key belongs to.
+        self._other_regions = (
+            [other for other in REGIONS.values() if other.name != region] if not api_url else []
+        )
+        self._region_advice = region_advice
+        super().__init__(
+            api_key,
+            ws_url=ws_url or self.region.ws_url,
+            api_url=api_url or self.region.api_url,
+            session=session,
+            provider_timeout=provider_timeout,
+            connect_timeout=connect_timeout,
+            max_idle=max_idle,
+        )
+        limit = min(FIRST_AUDIO_LIMIT, provider_timeout / 2)
+        self.socket = FaseehSocket(api_key, self._ws_url, self)
+        self.rest = FaseehRest(api_key, self._api_url, self)
+        self._chooser = TransportChooser(
+            transport,
+            self.socket,
+            self.rest,
+            check_key=self.list_models,
+            first_audio_limit=first_audio_limit if first_audio_limit is not None else limit,
+        )
 
-    def pool(self, settings: FaseehVoiceSettings) -> WebSocketPool:
-        """The warm sockets initialised for ``settings``."""
-        pool = self._pools.get(settings)
-        if pool is None:
-            pool = WebSocketPool(
-                lambda: self._connect(settings), name=PROVIDER, max_idle=self.max_idle
-            )
-            self._pools[settings] = pool
-        return pool
+    def __repr__(self) -> str:
+        return (
+            f"FaseehClient(region={self.region.name!r}, transport={self._chooser.mode!r}, "
+            f"ws_url={self._ws_url!r}, api_url={self._api_url!r})"
+        )
+
+    @property
+    def transport_state(self) -> TransportState:
+        """Which transport this account speaks over, since when, and why."""
+        return self._chooser.state
+
+    def http_session(self) -> aiohttp.ClientSession:
+        """The shared REST session (made on first use when none was given)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
 
     def start_warming(self, settings: FaseehVoiceSettings | None = None) -> None:
-        """Open and initialise a socket for ``settings`` ahead of the first request."""
-        self.pool(settings or FaseehVoiceSettings()).start_warming()
+        """Open and initialise a socket (or check the key over REST) before any request."""
+        self._chooser.start(settings or FaseehVoiceSettings())
 
     async def close(self) -> None:
-        """Close every pool and the HTTP session we own."""
-        pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            await pool.close()
+        """Close the probe, every socket and the HTTP session we own."""
+        await self._chooser.close()
+        await self.socket.close()
         await super().close()
-
-    async def _connect(self, settings: FaseehVoiceSettings) -> ClientConnection:
-        conn = await open_websocket(
-            self._ws_url,
-            headers={"x-api-key": self._api_key},
-            provider=PROVIDER,
-            timeout=self.connect_timeout,
-            ssl_context=self.ssl_context,
-        )
-        try:
-            # A refused key is answered with an error message and a close; the message is
-            # still readable after the close, so a failed send is not the end of the story.
-            with contextlib.suppress(ConnectionClosed):
-                await conn.send(json.dumps(settings.init_message()))
-            async with asyncio.timeout(self.connect_timeout):
-                while True:
-                    data = _parse(await conn.recv())
-                    if data.get("type") == "connectionInitialized":
-                        return conn
-                    if (error := error_from_body(data)) is not None:
-                        raise error
-        except TimeoutError:
-            await conn.close()
-            raise ProviderTimeout(
-                f"Faseeh did not initialise the connection within {self.connect_timeout:g} s",
-                provider=PROVIDER,
-            ) from None
-        except ConnectionClosed as err:
-            raise ProviderUnavailable(
-                f"Faseeh closed the connection while initialising it (code {close_code(err)}).",
-                provider=PROVIDER,
-            ) from None
-        except BaseException:
-            await conn.close()
-            raise
 
     # --- synthesis ----------------------------------------------------------------------
 
@@ -196,87 +147,50 @@ class FaseehClient(CloudClient):
         text = text.strip()
         if not text:
             raise BadRequest("There is no text to speak.", provider=PROVIDER)
-        pool = self.pool(settings)
-        last_error: TtsError | None = None
-        for _attempt in range(ATTEMPTS):
-            try:
-                # A retry never takes another pooled socket: it may be as stale as the last.
-                conn, _reused = await pool.acquire(fresh=last_error is not None)
-            except ProviderUnavailable as err:
-                last_error = err
-                continue
-            try:
-                async for chunk in self._generate(conn, text):
-                    yield chunk
-            except RetryBeforeAudio as retry:
-                last_error = retry.error
-                await pool.discard(conn)
-                continue
-            except BaseException:
-                await pool.discard(conn)
-                raise
-            pool.release(conn)
-            return
-        assert last_error is not None
-        raise last_error
+        async for chunk in self._chooser.synthesize(text, settings):
+            yield chunk
 
-    async def _generate(self, conn: ClientConnection, text: str) -> AsyncGenerator[PcmChunk]:
-        request = {"type": "text", "text": text, "try_trigger_generation": True}
-        await send_request(conn, json.dumps(request, ensure_ascii=False), self._closed_error)
-        aligner = SampleAligner()
-        yielded = False
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.provider_timeout
-        while True:
-            message = await receive(
-                conn,
-                deadline,
-                provider=PROVIDER,
-                timeout=self.provider_timeout,
-                closed_error=self._closed_error,
-                audio_sent=yielded,
-            )
-            data = _parse(message)
-            if (body_error := error_from_body(data)) is not None:
-                raise body_error
-            if "audio" not in data:
-                continue
-            deadline = loop.time() + self.provider_timeout
-            audio = data.get("audio") or ""
-            rate = int(data.get("sampleRate") or DEFAULT_RATE)
-            if audio:
-                try:
-                    decoded = base64.b64decode(audio, validate=True)
-                except (binascii.Error, ValueError) as err:
-                    raise ProviderError("Faseeh sent audio that is not base64.") from err
-                pcm = aligner.feed(decoded)
-                if pcm:
-                    yielded = True
-                    yield PcmChunk(AudioFormat(rate), pcm)
-            if data.get("isFinal"):
-                return
-
-    @staticmethod
-    def _closed_error(err: ConnectionClosed, mid_reply: bool) -> TtsError:
-        where = "in the middle of a reply" if mid_reply else "before replying"
-        return ProviderUnavailable(
-            f"Faseeh closed the connection {where} (code {close_code(err)}).", provider=PROVIDER
-        )
-
-    # --- REST ---------------------------------------------------------------------------
+    # --- REST: key, models, voices ------------------------------------------------------
 
     def _rest_headers(self) -> dict[str, str]:
         return {"x-api-key": self._api_key}
 
     async def _get(self, path: str, what: str) -> Any:
-        return await self._rest("GET", path, what)
+        try:
+            return await self._rest("GET", path, what)
+        except AuthFailed as err:
+            raise await self._region_hint(err) from None
+
+    async def _region_hint(self, refused: AuthFailed) -> AuthFailed:
+        """A refused key that another region accepts: say which region it belongs to."""
+        for other in self._other_regions:
+            try:
+                await request_json(
+                    self.http_session(),
+                    "GET",
+                    f"{other.api_url}/models",
+                    provider=PROVIDER,
+                    what="checking the other region",
+                    headers=self._rest_headers(),
+                    timeout=self.connect_timeout,
+                )
+            except TtsError:
+                continue
+            advice = self._region_advice.format(name=other.name, label=other.label)
+            return WrongRegion(
+                f"This Faseeh API key belongs to the {other.label} region, not "
+                f"{self.region.label}: {advice}.",
+                region=other,
+                provider_text=refused.provider_text or refused.message,
+            )
+        return refused
 
     async def validate_key(self) -> list[str]:
         """A free call that proves the key works; returns the model ids."""
         return await self.list_models()
 
     async def list_models(self) -> list[str]:
-        """Model ids the account can see."""
+        """Model ids the account can see (``GET /models``: a top-level array)."""
         body = await self._get("/models", "listing models")
         items = body if isinstance(body, list) else (body or {}).get("models", [])
         if not isinstance(items, list):
@@ -286,24 +200,52 @@ class FaseehClient(CloudClient):
         ]
 
     async def list_voices(self) -> list[Voice]:
-        """Voices from the live list (best effort: callers fall back to the catalogue)."""
+        """Voices from the live list (best effort: callers fall back to the catalogue).
+
+        ``GET /voices`` is a top-level array of ``{voice_id, name, gender, dialect: [..],
+        type, sample_url}``; clones (``cl-…``) have null gender, dialect and type.
+        """
         body = await self._get("/voices", "listing voices")
         items = body if isinstance(body, list) else (body or {}).get("voices", [])
         voices: list[Voice] = []
         for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict) and isinstance(item.get("voice_id"), str):
-                name = item.get("name")
-                voices.append(
-                    faseeh_voice(item["voice_id"], name if isinstance(name, str) else None)
+            if not isinstance(item, dict) or not isinstance(item.get("voice_id"), str):
+                continue
+            name, gender, dialect = item.get("name"), item.get("gender"), item.get("dialect")
+            if isinstance(dialect, str):
+                dialect = [dialect]
+            voices.append(
+                faseeh_voice(
+                    item["voice_id"],
+                    name if isinstance(name, str) else None,
+                    dialects=[d for d in dialect if isinstance(d, str)]
+                    if isinstance(dialect, list)
+                    else [],
+                    gender=gender if isinstance(gender, str) else None,
                 )
+            )
         return voices
 
 
-def _parse(message: str | bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(message)
-    except ValueError:
-        raise ProviderError("Faseeh sent a message that is not JSON.", provider=PROVIDER) from None
-    if not isinstance(data, dict):
-        raise ProviderError("Faseeh sent an unexpected message.", provider=PROVIDER)
-    return data
+__all__ = [
+    "DEFAULT_API_URL",
+    "DEFAULT_RATE",
+    "DEFAULT_WS_URL",
+    "DIALECTS",
+    "MIN_CHARS",
+    "MIN_WORDS",
+    "PROVIDER",
+    "REGIONS",
+    "SAMPLE_RATES",
+    "TRANSPORTS",
+    "TRANSPORT_AUTO",
+    "TRANSPORT_REST",
+    "TRANSPORT_WEBSOCKET",
+    "FaseehClient",
+    "FaseehRegion",
+    "FaseehVoiceSettings",
+    "TransportState",
+    "WrongRegion",
+    "error_for_code",
+    "error_from_body",
+]

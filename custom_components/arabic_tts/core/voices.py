@@ -104,23 +104,52 @@ HAMSA_DEFAULT_SPEAKER = "Salem"
 HAMSA_DEFAULT_DIALECT = "msa"
 
 FASEEH_MODELS: dict[str, str] = {
-    "faseeh-mini-v1-preview": "Faseeh Mini (low latency)",
     "faseeh-v1-preview": "Faseeh (quality)",
+    "faseeh-mini-v1-preview": "Faseeh Mini (low latency, half the price)",
 }
-FASEEH_DEFAULT_MODEL = "faseeh-mini-v1-preview"
+# Every current vendor client defaults to the full model; mini stays selectable.
+FASEEH_DEFAULT_MODEL = "faseeh-v1-preview"
 
 _GENDER_AR = {"male": "ذكر", "female": "أنثى"}
 
-# voice_id -> (name, dialect label en, dialect label ar, BCP-47, gender)
-_FASEEH_VOICES: dict[str, tuple[str, str, str, str, str]] = {
-    "ar-najdi-male-2": ("Fahad", "Najdi", "نجدي", "ar-SA", "male"),
-    "ar-najdi-female-1": ("Maha", "Najdi", "نجدي", "ar-SA", "female"),
-    "ar-hijazi-female-1": ("Lama", "Hijazi", "حجازي", "ar-SA", "female"),
-    "ar-hijazi-female-2": ("Hijazi female 2", "Hijazi", "حجازي", "ar-SA", "female"),
-    "ar-egyptian-male-1": ("Ahmed", "Egyptian", "مصري", "ar-EG", "male"),
-    "ar-kuwaiti-male-1": ("Hamad", "Kuwaiti", "كويتي", "ar-KW", "male"),
+# Faseeh's dialect names (the live /voices list gives them as arrays) -> labels and tag.
+FASEEH_DIALECTS: dict[str, tuple[str, str, str]] = {
+    "najdi": ("Najdi", "نجدي", "ar-SA"),
+    "hijazi": ("Hijazi", "حجازي", "ar-SA"),
+    "saudi": ("Saudi", "سعودي", "ar-SA"),
+    "gulf": ("Gulf", "خليجي", "ar-SA"),
+    "khaleeji": ("Gulf", "خليجي", "ar-SA"),
+    "emirati": ("Emirati", "إماراتي", "ar-AE"),
+    "kuwaiti": ("Kuwaiti", "كويتي", "ar-KW"),
+    "qatari": ("Qatari", "قطري", "ar-QA"),
+    "bahraini": ("Bahraini", "بحريني", "ar-BH"),
+    "omani": ("Omani", "عماني", "ar-OM"),
+    "egyptian": ("Egyptian", "مصري", "ar-EG"),
+    "levantine": ("Levantine", "شامي", "ar-SY"),
+    "syrian": ("Syrian", "سوري", "ar-SY"),
+    "lebanese": ("Lebanese", "لبناني", "ar-LB"),
+    "jordanian": ("Jordanian", "أردني", "ar-JO"),
+    "palestinian": ("Palestinian", "فلسطيني", "ar-PS"),
+    "iraqi": ("Iraqi", "عراقي", "ar-IQ"),
+    "fusha": ("Fusha", "الفصحى", "ar"),
+    "msa": ("Fusha", "الفصحى", "ar"),
+}
+
+# voice_id -> (name or None when no client names it, dialect, gender); seen in the wild
+# (providers.md). The live list is authoritative: most real ids are opaque.
+_FASEEH_VOICES: dict[str, tuple[str | None, str, str]] = {
+    "ar-najdi-male-2": ("Fahad", "najdi", "male"),
+    "ar-najdi-female-1": ("Maha", "najdi", "female"),
+    "ar-najdi-female-2": ("Reem", "najdi", "female"),
+    "ar-hijazi-female-1": ("Lama", "hijazi", "female"),
+    "ar-hijazi-female-2": (None, "hijazi", "female"),
+    "ar-egyptian-male-1": ("Ahmed", "egyptian", "male"),
+    "ar-kuwaiti-male-1": ("Hamad", "kuwaiti", "male"),
+    "ar-uae-male-1": (None, "emirati", "male"),
+    "ar-emirati-male-1": (None, "emirati", "male"),
 }
 FASEEH_DEFAULT_VOICE = "ar-najdi-male-2"
+FASEEH_CLONE_PREFIX = "cl-"
 
 
 def hamsa_voice(speaker: str, dialect_code: str | None = None, gender: str | None = None) -> Voice:
@@ -157,29 +186,45 @@ def hamsa_custom_voice(voice_id: str, name: str | None = None) -> Voice:
     )
 
 
-def faseeh_voice(voice_id: str, name: str | None = None) -> Voice:
-    """Describe a Faseeh voice; unknown ids get a generic Arabic description."""
+def faseeh_voice(
+    voice_id: str,
+    name: str | None = None,
+    *,
+    dialects: Iterable[str] | None = None,
+    gender: str | None = None,
+) -> Voice:
+    """Describe a Faseeh voice: from the live list's fields, else the catalogue.
+
+    The first known dialect sets the language tag, the others are listed too; a clone
+    (``cl-…``, no dialect) is offered under every Arabic region, as custom voices are.
+    """
     known = _FASEEH_VOICES.get(voice_id)
-    if known is None:
-        label = name or voice_id
-        return Voice(
-            provider=FASEEH,
-            voice_id=voice_id,
-            name=label,
-            language="ar",
-            description_en=f"Faseeh {label}",
-            description_ar=f"فصيح {label}",
-        )
-    known_name, dialect_en, dialect_ar, language, gender = known
-    label = name or known_name
+    names = [str(d).lower() for d in dialects or ()] if dialects is not None else []
+    if dialects is None and known is not None:
+        names = [known[1]]
+    gender = gender or (known[2] if known else None)
+    label = name or (known[0] if known else None) or voice_id
+    known_names = [d for d in names if d in FASEEH_DIALECTS]
+    tags = [FASEEH_DIALECTS[d] for d in known_names]
+    clone = voice_id.startswith(FASEEH_CLONE_PREFIX)
+    details_en = [tags[0][0]] if tags else (["cloned voice"] if clone else [])
+    details_ar = [tags[0][1]] if tags else (["صوت مستنسخ"] if clone else [])
+    if gender in _GENDER_AR:
+        details_en.append(gender)
+        details_ar.append(_GENDER_AR[gender])
+    suffix_en = f" ({', '.join(details_en)})" if details_en else ""
+    suffix_ar = f" ({'، '.join(details_ar)})" if details_ar else ""
     return Voice(
         provider=FASEEH,
         voice_id=voice_id,
         name=label,
-        language=language,
-        gender=gender,
-        description_en=f"Faseeh {label} ({dialect_en}, {gender})",
-        description_ar=f"فصيح {label} ({dialect_ar}، {_GENDER_AR[gender]})",
+        language=tags[0][2] if tags else "ar",
+        languages=tuple(tag for _, _, tag in tags[1:]),
+        dialect=known_names[0] if known_names else None,
+        gender=gender if gender in _GENDER_AR else None,
+        custom=clone,
+        description_en=f"Faseeh {label}{suffix_en}",
+        description_ar=f"فصيح {label}{suffix_ar}",
     )
 
 
@@ -205,5 +250,5 @@ def all_language_tags() -> list[str]:
     """``ar`` and every regional tag the catalogue knows, for HA's supported_languages."""
     tags = {"ar"}
     tags.update(dialect.language for dialect in HAMSA_DIALECTS.values())
-    tags.update(entry[3] for entry in _FASEEH_VOICES.values())
+    tags.update(tag for _, _, tag in FASEEH_DIALECTS.values())
     return sorted(tags)

@@ -1,0 +1,273 @@
+"""Which transport a Faseeh account speaks over, and the switch from socket to REST.
+
+``rest`` and ``websocket`` are what they say. ``auto`` starts on the socket, whose
+``initConnection`` is a free check of the key at start-up, and moves the account to REST
+for good (while the client lives; logged once at WARNING with the reason) when:
+
+- the socket refuses the key (40101) while REST's free ``/models`` call accepts it;
+- the socket gives no audio within ``first_audio_limit`` seconds of a trigger (a silent
+  socket cannot be told without spending credits: that request finishes over REST, and
+  nobody waits that long a second time);
+- the socket fails before any audio as a transport (unreachable, dropped, unreadable);
+  an error Faseeh reports itself (50001, 42901, …) would be the same over REST and is
+  raised as it is.
+
+A request with a dialect other than ``auto`` always goes over REST: the socket has no
+dialect field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from .audio import PcmChunk
+from .errors import (
+    AuthFailed,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+    TtsError,
+)
+from .faseeh_api import (
+    TRANSPORT_AUTO,
+    TRANSPORT_REST,
+    TRANSPORT_WEBSOCKET,
+    FaseehVoiceSettings,
+    UnreadableReply,
+)
+from .faseeh_rest import FaseehRest
+from .faseeh_ws import FaseehSocket, SocketSilent
+
+_LOGGER = logging.getLogger(__name__)
+
+# A real first audio takes a few hundred milliseconds; a socket silent for this long after
+# a trigger is taken for one that never speaks (the limit never exceeds half the
+# provider timeout).
+FIRST_AUDIO_LIMIT = 3.0
+
+CheckKey = Callable[[], Awaitable[object]]
+
+
+@dataclass(frozen=True, slots=True)
+class TransportState:
+    """Which transport an account speaks over, since when and why (diagnostics, probe)."""
+
+    mode: str  # configured: auto | websocket | rest
+    transport: str  # in use: websocket | rest
+    since: datetime
+    reason: str
+    socket_auth: str | None = None  # "init" | "query" once the socket accepted the key
+    socket_reuse: bool = True  # False once isFinal was seen in the middle of a generation
+    quiet_after_final: float = 0.0  # seconds a socket reply listens on after isFinal
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values (the time as ISO 8601) for diagnostics and reports."""
+        data = asdict(self)
+        data["since"] = self.since.isoformat()
+        return data
+
+
+class TransportChooser:
+    """Sends each request over the account's transport and moves it to REST when needed."""
+
+    def __init__(
+        self,
+        mode: str,
+        socket: FaseehSocket,
+        rest: FaseehRest,
+        *,
+        check_key: CheckKey,
+        first_audio_limit: float,
+    ) -> None:
+        self.mode = mode
+        self.socket = socket
+        self.rest = rest
+        self._check_key = check_key
+        self.first_audio_limit = first_audio_limit
+        transport = TRANSPORT_REST if mode == TRANSPORT_REST else TRANSPORT_WEBSOCKET
+        reason = {
+            TRANSPORT_REST: "chosen in the configuration",
+            TRANSPORT_WEBSOCKET: "chosen in the configuration (no REST fallback)",
+            TRANSPORT_AUTO: "auto starts on the WebSocket; not confirmed yet",
+        }[mode]
+        self._state = TransportState(mode, transport, datetime.now(UTC), reason)
+        self._probe: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def state(self) -> TransportState:
+        """A snapshot, with what the socket has learned so far."""
+        return replace(
+            self._state,
+            socket_auth=self.socket.auth_form if self.socket.accepted_key else None,
+            socket_reuse=self.socket.reuse,
+            quiet_after_final=self.socket.current_quiet,
+        )
+
+    @property
+    def transport(self) -> str:
+        """``websocket`` or ``rest``: what the next request uses."""
+        return self._state.transport
+
+    # --- start-up -------------------------------------------------------------------------
+
+    def start(self, settings: FaseehVoiceSettings) -> None:
+        """Warm the transport and check the key without spending credits."""
+        if self._probe is not None:
+            return
+        if self.mode == TRANSPORT_REST:
+            _LOGGER.info("Faseeh: speaking over REST (chosen in the configuration)")
+            self._probe = self._spawn(self._probe_rest())
+            return
+        if self.mode == TRANSPORT_AUTO:
+            _LOGGER.info(
+                "Faseeh: transport auto: opening the WebSocket (key in initConnection); REST "
+                "takes over if the socket refuses the key, fails, or gives no audio within "
+                "%g s of a request",
+                self.first_audio_limit,
+            )
+        else:
+            _LOGGER.info("Faseeh: speaking over the WebSocket (chosen; no REST fallback)")
+        self._probe = self._spawn(self._probe_socket(settings))
+
+    async def _probe_rest(self) -> None:
+        try:
+            await self._check_key()
+        except TtsError as err:
+            _LOGGER.warning("Faseeh: the key check over REST failed: %s", err)
+
+    async def _probe_socket(self, settings: FaseehVoiceSettings) -> None:
+        try:
+            await self.socket.pool.prime(settings)
+        except AuthFailed as err:
+            if self.mode != TRANSPORT_AUTO:
+                _LOGGER.warning("Faseeh: the WebSocket refused the key: %s", err)
+                return
+            try:
+                await self._socket_refused_key(err)
+            except AuthFailed as rest_refused:
+                _LOGGER.warning("Faseeh refused the API key: %s", rest_refused)
+            except TtsError as rest_failed:
+                _LOGGER.warning(
+                    "Faseeh: the WebSocket refused the key and REST could not check it: %s",
+                    rest_failed,
+                )
+            return
+        except TtsError as err:
+            _LOGGER.warning(
+                "Faseeh: could not open the WebSocket yet (%s); requests will try again", err
+            )
+        else:
+            self._state = replace(
+                self._state,
+                reason=f"the WebSocket accepted the key (in {self._key_form()})",
+            )
+            _LOGGER.info("Faseeh: %s; speaking over the WebSocket", self._state.reason)
+        self.socket.pool.keep_warm(settings)
+
+    def _key_form(self) -> str:
+        return "the URL" if self.socket.auth_form == "query" else "initConnection"
+
+    async def _socket_refused_key(self, refused: AuthFailed) -> None:
+        """The socket said 40101: switch if REST accepts the key, else raise REST's verdict."""
+        await self._check_key()  # raises REST's own verdict (with the region hint)
+        code = refused.provider_text or "40101"
+        await self._switch_to_rest(f"the WebSocket refused the key ({code}) while REST accepted it")
+
+    # --- requests -----------------------------------------------------------------------
+
+    async def synthesize(
+        self, text: str, settings: FaseehVoiceSettings
+    ) -> AsyncGenerator[PcmChunk]:
+        """Speak over the account's transport; in ``auto`` finish over REST if the socket
+        cannot (see the module docstring)."""
+        probe = self._probe
+        if probe is not None and not probe.done():
+            await asyncio.wait([probe])  # the warm socket (or the switch) is on its way
+        if settings.needs_rest or self.transport == TRANSPORT_REST:
+            async for chunk in self._with_slot_retry(lambda: self.rest.synthesize(text, settings)):
+                yield chunk
+            return
+        limit = self.first_audio_limit if self.mode == TRANSPORT_AUTO else None
+        yielded = False
+        try:
+            async for chunk in self._with_slot_retry(
+                lambda: self.socket.synthesize(text, settings, first_audio_limit=limit)
+            ):
+                yielded = True
+                yield chunk
+            return
+        except SocketSilent as silent:
+            reason = (
+                f"the WebSocket accepted the text but sent no audio within {silent.waited:g} s "
+                "of the trigger"
+            )
+        except AuthFailed as refused:
+            if yielded or self.mode != TRANSPORT_AUTO:
+                raise
+            await self._socket_refused_key(refused)  # raises when REST refuses the key too
+            reason = ""
+        except (ProviderUnavailable, ProviderTimeout, UnreadableReply) as err:
+            # The socket failed as a transport; an error Faseeh reported itself (50001,
+            # 42901, ...) is the same over REST and is not a reason to switch.
+            if yielded or self.mode != TRANSPORT_AUTO:
+                raise
+            reason = f"the WebSocket failed before any audio ({err.code}: {err})"
+        if reason:
+            await self._switch_to_rest(reason)
+        async for chunk in self._with_slot_retry(lambda: self.rest.synthesize(text, settings)):
+            yield chunk
+
+    async def _with_slot_retry(
+        self, attempt: Callable[[], AsyncGenerator[PcmChunk]]
+    ) -> AsyncGenerator[PcmChunk]:
+        """On 42901 before any audio while we hold an idle socket, free it and retry once:
+        an idle warm socket must never cost a real request its slot."""
+        for tries_left in (1, 0):
+            yielded = False
+            stream = attempt()
+            try:
+                async with contextlib.aclosing(stream):
+                    async for chunk in stream:
+                        yielded = True
+                        yield chunk
+                return
+            except RateLimited:
+                if yielded or not tries_left or not self.socket.pool.idle_count:
+                    raise
+                _LOGGER.info("Faseeh: plan concurrency limit reached; closing the idle socket")
+                await self.socket.pool.close_idle()
+
+    async def _switch_to_rest(self, reason: str) -> None:
+        """Move the account to REST for good; said once, at WARNING, with the reason."""
+        if self._state.transport == TRANSPORT_REST:
+            return
+        self._state = replace(
+            self._state, transport=TRANSPORT_REST, since=datetime.now(UTC), reason=reason
+        )
+        _LOGGER.warning(
+            "Faseeh: this account now speaks over REST instead of the WebSocket: %s. It "
+            "stays on REST until restarted (set the transport to rest to skip the socket).",
+            reason,
+        )
+        await self.socket.pool.retire()
+
+    async def close(self) -> None:
+        """Cancel and await the probe and every task."""
+        tasks = [task for task in (self._probe, *self._tasks) if task is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
