@@ -22,7 +22,7 @@ from custom_components.arabic_tts.core.errors import (
     UnknownVoice,
 )
 from custom_components.arabic_tts.core.faseeh import FaseehClient, FaseehVoiceSettings
-from tests.core.helpers import collect, wait_for as _wait_for
+from tests.core.helpers import collect, wait_for
 from tests.fakes.audio import pcm_for_text
 from tests.fakes.faseeh import FakeFaseeh, Fault
 
@@ -140,7 +140,7 @@ async def test_instance_restart_retry_opens_a_new_socket_not_another_stale_one(
     texts = [f"{TEXT} رقم {number}" for number in range(2)]
     await asyncio.gather(*(collect(client.synthesize(t, SETTINGS)) for t in texts))
     assert client.socket.pool.idle_count == 1  # one idle socket per account, not two
-    await _wait_for(lambda: fake.open_connections == 1)
+    await wait_for(lambda: fake.open_connections == 1)
     assert fake.restart_instance() == 1
     _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
     assert pcm == pcm_for_text(TEXT, 24000)

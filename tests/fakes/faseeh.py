@@ -225,6 +225,7 @@ class FakeFaseeh(FakeServerBase[ConnRecord, _Conn]):
         # Recordings.
         self.generations: list[Generation] = []
         self.silent_texts: list[str] = []  # text a silent socket swallowed
+        self.rest_peers: list[Any] = []  # client address of each REST TTS request (keep-alive)
         # Server state.
         self.ws_url_legacy: str = ""
         self.tts_url: str = ""
@@ -272,6 +273,8 @@ class FakeFaseeh(FakeServerBase[ConnRecord, _Conn]):
 
     async def _tts_handler(self, request: web.Request) -> web.StreamResponse:
         """Validate like the real API, then stream raw PCM16 (or apply a fault)."""
+        if request.transport is not None:
+            self.rest_peers.append(request.transport.get_extra_info("peername"))
         key = request.headers.get(KEY_NAME)
         if key not in self.valid_keys:
             return web.json_response(INVALID_KEY, status=401)
