@@ -15,10 +15,19 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from arabic_tts_core import faseeh as faseeh_core
 from arabic_tts_core import hamsa as hamsa_core
 from arabic_tts_core.errors import UnknownVoice
 from arabic_tts_core.frontend import STEPS, TextPolicy, parse_steps
+from arabic_tts_core.faseeh import (
+    DEFAULT_RATE,
+    DIALECTS,
+    REGION_GLOBAL,
+    REGIONS,
+    SAMPLE_RATES,
+    TRANSPORT_AUTO,
+    TRANSPORT_WEBSOCKET,
+    TRANSPORTS,
+)
 from arabic_tts_core.hamsa import is_custom_voice_id
 from arabic_tts_core.offline import espeak_available
 from arabic_tts_core.voices import FASEEH_DEFAULT_MODEL
@@ -94,9 +103,38 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("FASEEH_API_KEY") or None,
         help="Faseeh API key (or env FASEEH_API_KEY; prefer the variable: flags show in ps)",
     )
-    parser.add_argument("--faseeh-url", default=faseeh_core.DEFAULT_WS_URL, help="Faseeh WebSocket")
     parser.add_argument(
-        "--faseeh-api-url", default=faseeh_core.DEFAULT_API_URL, help="Faseeh REST base"
+        "--faseeh-url", default=None, help="Faseeh WebSocket (default: the region's)"
+    )
+    parser.add_argument(
+        "--faseeh-api-url", default=None, help="Faseeh REST base (default: the region's)"
+    )
+    parser.add_argument(
+        "--faseeh-region",
+        choices=list(REGIONS),
+        default=REGION_GLOBAL,
+        help=f"Faseeh region; keys work only in their own (default {REGION_GLOBAL})",
+    )
+    parser.add_argument(
+        "--faseeh-transport",
+        choices=TRANSPORTS,
+        default=TRANSPORT_AUTO,
+        help="auto: the WebSocket, moving to REST if it refuses the key, fails or stays "
+        f"silent; websocket; rest (default {TRANSPORT_AUTO})",
+    )
+    parser.add_argument(
+        "--faseeh-dialect",
+        choices=DIALECTS,
+        default="auto",
+        help="Faseeh dialect (REST only: auto, emirati, fusha; default auto)",
+    )
+    parser.add_argument(
+        "--faseeh-sample-rate",
+        type=int,
+        choices=SAMPLE_RATES,
+        default=DEFAULT_RATE,
+        metavar="HZ",
+        help=f"Faseeh audio rate: 8000, 16000, 22050 or 24000 (default {DEFAULT_RATE})",
     )
     parser.add_argument("--faseeh-model", default=FASEEH_DEFAULT_MODEL, help="Faseeh model id")
     parser.add_argument(
@@ -186,6 +224,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--custom-voice needs a Hamsa API key")
     if args.zeroconf and not args.uri.startswith("tcp://"):
         parser.error("--zeroconf needs a tcp:// --uri")
+    if args.faseeh_dialect != "auto" and args.faseeh_transport == TRANSPORT_WEBSOCKET:
+        parser.error(
+            "--faseeh-dialect needs REST (the WebSocket has no dialect): use "
+            "--faseeh-transport auto or rest"
+        )
+    # Explicit addresses win over the region's; a refused key is checked against the
+    # other region only when the REST address is the region's own.
+    region = REGIONS[args.faseeh_region]
+    args.faseeh_own_api_url = args.faseeh_api_url is not None
+    args.faseeh_url = args.faseeh_url or region.ws_url
+    args.faseeh_api_url = args.faseeh_api_url or region.api_url
     return args
 
 
@@ -202,12 +251,16 @@ async def main(argv: Sequence[str] | None = None) -> None:
             hamsa_api_url=args.hamsa_api_url,
             faseeh_api_key=args.faseeh_api_key,
             faseeh_url=args.faseeh_url,
-            faseeh_api_url=args.faseeh_api_url,
+            faseeh_api_url=args.faseeh_api_url if args.faseeh_own_api_url else None,
             faseeh_model=args.faseeh_model,
             provider_timeout=args.provider_timeout,
             offline=args.offline,
             # Reading the CA store blocks: do it once, in a thread, before any connection.
             ssl_context=await asyncio.to_thread(default_ssl_context),
+            faseeh_region=args.faseeh_region,
+            faseeh_transport=args.faseeh_transport,
+            faseeh_dialect=args.faseeh_dialect,
+            faseeh_sample_rate=args.faseeh_sample_rate,
         )
     )
     loop = asyncio.get_running_loop()
@@ -219,7 +272,8 @@ async def main(argv: Sequence[str] | None = None) -> None:
                 faseeh=providers.faseeh,
                 offline=providers.offline,
                 custom_voices=args.custom_voice,
-                faseeh_model=args.faseeh_model,
+                faseeh_settings=providers.faseeh_settings,
+                faseeh_live_voices=await providers.faseeh_live_voices(),
             )
         )
         context = ServerContext(
@@ -273,6 +327,18 @@ def _log_voices(args: argparse.Namespace, context: ServerContext) -> None:
             OFFLINE_VOICE_NAME,
         )
         return
+    if args.faseeh_api_key:
+        _LOGGER.info(
+            "Faseeh: region %s (%s), model %s, %d Hz, dialect %s%s",
+            REGIONS[args.faseeh_region].label,
+            args.faseeh_api_url,
+            args.faseeh_model,
+            args.faseeh_sample_rate,
+            args.faseeh_dialect,
+            " (requests go over REST: the WebSocket has no dialect)"
+            if args.faseeh_dialect != "auto"
+            else "",
+        )
     if not args.offline:
         _LOGGER.info(
             "espeak-ng is not installed: no offline voice, and a failing cloud voice "

@@ -16,11 +16,21 @@ from dataclasses import dataclass
 
 import aiohttp
 from arabic_tts_core.errors import TtsError
-from arabic_tts_core.faseeh import FaseehClient, FaseehVoiceSettings
+from arabic_tts_core.faseeh import (
+    DEFAULT_RATE,
+    REGION_GLOBAL,
+    TRANSPORT_AUTO,
+    FaseehClient,
+    FaseehVoiceSettings,
+)
 from arabic_tts_core.hamsa import HamsaClient
 from arabic_tts_core.offline import OfflineClient
+from arabic_tts_core.voices import FASEEH_DEFAULT_MODEL, Voice
 
 _LOGGER = logging.getLogger(__name__)
+
+LIST_TIMEOUT = 5.0  # the live Faseeh lists never hold up start-up for longer
+REGION_ADVICE = "start the server with --faseeh-region {name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,13 +41,26 @@ class ProviderConfig:
     hamsa_url: str
     hamsa_api_url: str
     faseeh_api_key: str | None
-    faseeh_url: str
-    faseeh_api_url: str
-    faseeh_model: str
-    provider_timeout: float
+    faseeh_url: str | None  # None: the region's
+    faseeh_api_url: str | None  # None: the region's (and a refused key is checked there)
+    faseeh_model: str = FASEEH_DEFAULT_MODEL
+    provider_timeout: float = 10.0
     offline: bool = False  # espeak-ng is installed: offer the offline voice
     # The one TLS context of the process (made off the event loop by main()).
     ssl_context: ssl.SSLContext | None = None
+    faseeh_region: str = REGION_GLOBAL
+    faseeh_transport: str = TRANSPORT_AUTO
+    faseeh_dialect: str = "auto"
+    faseeh_sample_rate: int = DEFAULT_RATE
+
+    @property
+    def faseeh_settings(self) -> FaseehVoiceSettings:
+        """What every Faseeh voice is spoken with (the voice id aside)."""
+        return FaseehVoiceSettings(
+            model_id=self.faseeh_model,
+            dialect=self.faseeh_dialect,
+            sample_rate=self.faseeh_sample_rate,
+        )
 
     def __repr__(self) -> str:
         return "ProviderConfig(<redacted>)"
@@ -77,7 +100,38 @@ class Providers:
                 provider_timeout=timeout,
                 connect_timeout=timeout,
                 ssl_context=config.ssl_context,
+                transport=config.faseeh_transport,
+                region=config.faseeh_region,
+                region_advice=REGION_ADVICE,
             )
+
+    async def faseeh_live_voices(self) -> list[Voice]:
+        """The account's live Faseeh voices (best effort, bounded: [] when unavailable)."""
+        if self.faseeh is None:
+            return []
+        try:
+            async with asyncio.timeout(LIST_TIMEOUT):
+                voices = await self.faseeh.list_voices()
+                models = await self.faseeh.list_models()
+        except (TtsError, TimeoutError) as err:
+            _LOGGER.warning(
+                "Faseeh: could not load the live voice list (%s); offering the built-in "
+                "voices only",
+                err,
+            )
+            return []
+        if self._config.faseeh_model not in models:
+            _LOGGER.warning(
+                "Faseeh: the account does not list the model %s (it lists: %s)",
+                self._config.faseeh_model,
+                ", ".join(models) or "none",
+            )
+        return voices
+
+    @property
+    def faseeh_settings(self) -> FaseehVoiceSettings:
+        """What every Faseeh voice is spoken with (the voice id aside)."""
+        return self._config.faseeh_settings
 
     def start(self, custom_voices: Sequence[str]) -> None:
         """Open warm sockets now and preload cloned voices in the background.
@@ -91,7 +145,7 @@ class Providers:
                     _preload(self.hamsa, custom_voices), name="preload custom voices"
                 )
         if self.faseeh is not None:
-            self.faseeh.start_warming(FaseehVoiceSettings(model_id=self._config.faseeh_model))
+            self.faseeh.start_warming(self._config.faseeh_settings)
 
     async def close(self) -> None:
         """Cancel the preload, close every socket and the session."""

@@ -8,7 +8,7 @@ because people type them into automations.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from arabic_tts_core.audio import PcmChunk
 from arabic_tts_core.errors import UnknownVoice
@@ -25,6 +25,7 @@ from arabic_tts_core.voices import (
     builtin_faseeh_voices,
     builtin_hamsa_voices,
     hamsa_custom_voice,
+    merge_voices,
 )
 from wyoming.tts import SynthesizeVoice
 
@@ -56,9 +57,9 @@ def hamsa_route(client: HamsaClient, voice: Voice) -> VoiceRoute:
     return VoiceRoute(HAMSA_PREFIX + voice.voice_id, voice, speak, sentence_options(client))
 
 
-def faseeh_route(client: FaseehClient, voice: Voice, model_id: str) -> VoiceRoute:
-    """Route for a Faseeh voice with the configured model."""
-    settings = FaseehVoiceSettings(voice_id=voice.voice_id, model_id=model_id)
+def faseeh_route(client: FaseehClient, voice: Voice, template: FaseehVoiceSettings) -> VoiceRoute:
+    """Route for a Faseeh voice with the configured model, dialect and sample rate."""
+    settings = replace(template, voice_id=voice.voice_id)
 
     def speak(text: str) -> AsyncGenerator[PcmChunk]:
         return client.synthesize(text, settings)
@@ -145,12 +146,14 @@ def build_catalog(
     faseeh: FaseehClient | None,
     offline: OfflineClient | None = None,
     custom_voices: Iterable[str] = (),
-    faseeh_model: str,
+    faseeh_settings: FaseehVoiceSettings | None = None,
+    faseeh_live_voices: Iterable[Voice] = (),
 ) -> VoiceCatalog:
     """Voices of the configured providers; the default is the first provider's default.
 
-    The offline voice comes last and is the default only when no cloud key is given:
-    a configured cloud voice sounds far better.
+    Faseeh offers its built-in catalogue merged with the account's live voice list (which
+    wins: most real voice ids are opaque). The offline voice comes last and is the
+    default only when no cloud key is given: a configured cloud voice sounds far better.
     """
     routes: list[VoiceRoute] = []
     if hamsa is not None:
@@ -160,9 +163,9 @@ def build_catalog(
             for voice_id in dict.fromkeys(custom_voices)
         )
     if faseeh is not None:
-        routes.extend(
-            faseeh_route(faseeh, voice, faseeh_model) for voice in builtin_faseeh_voices()
-        )
+        template = faseeh_settings or FaseehVoiceSettings()
+        voices = merge_voices(builtin_faseeh_voices(), faseeh_live_voices)
+        routes.extend(faseeh_route(faseeh, voice, template) for voice in voices)
     if offline is not None:
         routes.append(offline_route(offline))
     if not routes:

@@ -43,7 +43,12 @@ def test_defaults_match_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
     assert args.hamsa_api_url == "https://api.tryhamsa.com"
     assert args.faseeh_url == "wss://api.faseeh.ai/api/v1/websocket/text-to-speech"
     assert args.faseeh_api_url == "https://api.faseeh.ai/api/v1"
-    assert args.faseeh_model == "faseeh-mini-v1-preview"
+    # faseeh-v1-preview: every current vendor client's default (issue 9); mini stays valid.
+    assert args.faseeh_model == "faseeh-v1-preview"
+    assert args.faseeh_region == "global"
+    assert args.faseeh_transport == "auto"
+    assert args.faseeh_dialect == "auto"
+    assert args.faseeh_sample_rate == 24000
     assert args.custom_voice == []
     assert args.samples_per_chunk == 1024
     assert args.provider_timeout == 10.0
@@ -52,6 +57,36 @@ def test_defaults_match_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
     assert args.offline
     assert args.fallback == "offline"
     assert args.fallback_voice is None
+
+
+def test_faseeh_region_sets_both_addresses_and_explicit_urls_win() -> None:
+    args = cli.parse_args(["--faseeh-api-key", "f", "--faseeh-region", "uae"])
+    assert args.faseeh_url == "wss://ae.api.faseeh.ai/api/v1/websocket/text-to-speech"
+    assert args.faseeh_api_url == "https://ae.api.faseeh.ai/api/v1"
+    assert not args.faseeh_own_api_url
+    args = cli.parse_args(
+        ["--faseeh-api-key", "f", "--faseeh-region", "uae", "--faseeh-api-url", "https://x/api/v1"]
+    )
+    assert args.faseeh_api_url == "https://x/api/v1"
+    assert args.faseeh_url == "wss://ae.api.faseeh.ai/api/v1/websocket/text-to-speech"
+    assert args.faseeh_own_api_url
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--faseeh-transport", "websocket", "--faseeh-dialect", "emirati"], "needs REST"),
+        (["--faseeh-sample-rate", "44100"], "invalid choice"),
+        (["--faseeh-region", "mars"], "invalid choice"),
+        (["--faseeh-transport", "carrier-pigeon"], "invalid choice"),
+    ],
+)
+def test_faseeh_flags_are_checked(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--faseeh-api-key", "f", *argv])
+    assert message in capsys.readouterr().err
 
 
 def test_without_espeak_there_is_no_offline_fallback(monkeypatch: pytest.MonkeyPatch) -> None:

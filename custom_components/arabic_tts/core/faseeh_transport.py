@@ -12,8 +12,8 @@ for good (while the client lives; logged once at WARNING with the reason) when:
   an error Faseeh reports itself (50001, 42901, …) would be the same over REST and is
   raised as it is.
 
-A request with a dialect other than ``auto`` always goes over REST: the socket has no
-dialect field.
+A request with a dialect other than ``auto`` goes over REST in ``auto`` (the socket has no
+dialect field; the account stays where it is) and is refused in ``websocket``.
 """
 
 from __future__ import annotations
@@ -29,12 +29,14 @@ from typing import Any
 from .audio import PcmChunk
 from .errors import (
     AuthFailed,
+    BadRequest,
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
     TtsError,
 )
 from .faseeh_api import (
+    PROVIDER,
     TRANSPORT_AUTO,
     TRANSPORT_REST,
     TRANSPORT_WEBSOCKET,
@@ -190,6 +192,12 @@ class TransportChooser:
         probe = self._probe
         if probe is not None and not probe.done():
             await asyncio.wait([probe])  # the warm socket (or the switch) is on its way
+        if settings.needs_rest and self.mode == TRANSPORT_WEBSOCKET:
+            raise BadRequest(
+                f"The Faseeh dialect {settings.dialect!r} needs the REST transport (the "
+                "WebSocket has no dialect); choose transport auto or rest.",
+                provider=PROVIDER,
+            )
         if settings.needs_rest or self.transport == TRANSPORT_REST:
             async for chunk in self._with_slot_retry(lambda: self.rest.synthesize(text, settings)):
                 yield chunk
