@@ -53,7 +53,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) ->
     """Check the key, preload cloned voices, warm a connection, add the TTS entity."""
     provider = entry.data[CONF_PROVIDER]
     placeholders = {"provider": PROVIDER_NAMES[provider]}
-    client = create_client(hass, entry.data)
+    client = create_client(hass, entry.data, entry.options)
     try:
         _unique_id, live_models = await async_validate(client, entry.data[CONF_API_KEY])
     except AuthFailed as err:

@@ -37,9 +37,12 @@ from .const import (
     CONF_DIALECT,
     CONF_MODEL,
     CONF_PROVIDER,
+    CONF_REGION,
+    CONF_SAMPLE_RATE,
     CONF_SPEED,
     CONF_STABILITY,
     CONF_TEXT_STEPS,
+    CONF_TRANSPORT,
     CONF_VOICE,
     CONF_WS_URL,
     DIALECT_AUTO,
@@ -56,6 +59,17 @@ from .const import (
 )
 from .core.errors import AuthFailed, TtsError, UnknownVoice
 from .core.frontend import HA_STEPS, TextPolicy
+from .core.faseeh import (
+    DEFAULT_RATE,
+    DIALECTS,
+    REGION_GLOBAL,
+    REGIONS,
+    SAMPLE_RATES,
+    TRANSPORT_AUTO,
+    TRANSPORT_WEBSOCKET,
+    TRANSPORTS,
+    WrongRegion,
+)
 from .core.hamsa import HamsaClient
 from .core.providers import ProviderClient
 from .core.voices import FASEEH_DEFAULT_MODEL, FASEEH_MODELS, HAMSA_DIALECTS, Voice
@@ -78,6 +92,11 @@ SIGNUP_URLS = {
 
 KEY_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
 URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+REGION_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=list(REGIONS), mode=SelectSelectorMode.LIST, translation_key=CONF_REGION
+    )
+)
 
 
 def default_options(provider: str) -> dict[str, Any]:
@@ -88,29 +107,37 @@ def default_options(provider: str) -> dict[str, Any]:
             CONF_DIALECT: DIALECT_AUTO,
             CONF_CUSTOM_VOICES: [],
         }
-    return {CONF_VOICE: default_voice(provider), CONF_MODEL: FASEEH_DEFAULT_MODEL}
+    return {
+        CONF_VOICE: default_voice(provider),
+        CONF_MODEL: FASEEH_DEFAULT_MODEL,
+        CONF_TRANSPORT: TRANSPORT_AUTO,
+        CONF_DIALECT: DIALECT_AUTO,
+        CONF_SAMPLE_RATE: str(DEFAULT_RATE),  # a select's value: a string
+    }
 
 
-def _key_schema() -> vol.Schema:
-    """The key, with the endpoint overrides folded away in a collapsed section.
+def _key_schema(provider: str = PROVIDER_HAMSA, *, endpoints: bool = True) -> vol.Schema:
+    """The key (and Faseeh's region), with the endpoint overrides folded away in a
+    collapsed section.
 
-    Almost nobody needs the overrides (Faseeh's UAE region, the Munsit rename, a proxy),
-    so they stay out of sight until opened, on every Home Assistant version alike.
+    Almost nobody needs the overrides (the Munsit rename, a proxy), so they stay out of
+    sight until opened, on every Home Assistant version alike. Faseeh keys are issued per
+    region and work only there, so the region is asked beside the key.
     """
-    return vol.Schema(
-        {
-            vol.Required(CONF_API_KEY): KEY_SELECTOR,
-            vol.Optional(SECTION_ENDPOINTS): section(
-                vol.Schema(
-                    {
-                        vol.Optional(CONF_WS_URL): URL_SELECTOR,
-                        vol.Optional(CONF_API_URL): URL_SELECTOR,
-                    }
-                ),
-                {"collapsed": True},
+    fields: dict[Any, Any] = {vol.Required(CONF_API_KEY): KEY_SELECTOR}
+    if provider == PROVIDER_FASEEH:
+        fields[vol.Required(CONF_REGION, default=REGION_GLOBAL)] = REGION_SELECTOR
+    if endpoints:
+        fields[vol.Optional(SECTION_ENDPOINTS)] = section(
+            vol.Schema(
+                {
+                    vol.Optional(CONF_WS_URL): URL_SELECTOR,
+                    vol.Optional(CONF_API_URL): URL_SELECTOR,
+                }
             ),
-        }
-    )
+            {"collapsed": True},
+        )
+    return vol.Schema(fields)
 
 
 def _endpoints(user_input: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -144,6 +171,10 @@ def _entry_data(
         CONF_PROVIDER: provider,
         CONF_API_KEY: str(user_input[CONF_API_KEY]).strip(),
     }
+    if provider == PROVIDER_FASEEH:
+        data[CONF_REGION] = str(
+            user_input.get(CONF_REGION) or (keep or {}).get(CONF_REGION) or REGION_GLOBAL
+        )
     for key in (CONF_WS_URL, CONF_API_URL):
         value = endpoints[key] if key in endpoints else (keep or {}).get(key)
         if value and str(value).strip():
@@ -187,7 +218,18 @@ def _suggested(user_input: Mapping[str, Any] | None, data: Mapping[str, Any]) ->
     if user_input is not None:
         return dict(user_input)
     stored = {key: data[key] for key in (CONF_WS_URL, CONF_API_URL) if key in data}
-    return {SECTION_ENDPOINTS: stored}
+    suggested: dict[str, Any] = {SECTION_ENDPOINTS: stored}
+    if CONF_REGION in data:
+        suggested[CONF_REGION] = data[CONF_REGION]
+    return suggested
+
+
+def _select(options: list[str], translation_key: str) -> SelectSelector:
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=options, mode=SelectSelectorMode.DROPDOWN, translation_key=translation_key
+        )
+    )
 
 
 class ArabicTtsConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -239,7 +281,9 @@ class ArabicTtsConfigFlow(ConfigFlow, domain=DOMAIN):
                     )
         return self.async_show_form(
             step_id="api_key",
-            data_schema=self.add_suggested_values_to_schema(_key_schema(), user_input),
+            data_schema=self.add_suggested_values_to_schema(
+                _key_schema(self._provider), user_input
+            ),
             errors=errors,
             description_placeholders=self._placeholders(self._provider),
         )
@@ -257,12 +301,17 @@ class ArabicTtsConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {**entry.data, CONF_API_KEY: str(user_input[CONF_API_KEY]).strip()}
+            if CONF_REGION in user_input:
+                data[CONF_REGION] = user_input[CONF_REGION]
             unique_id, errors = await self._async_validate(data)
             if unique_id is not None:
                 return await self._async_update_entry(entry, unique_id, data)
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=vol.Schema({vol.Required(CONF_API_KEY): KEY_SELECTOR}),
+            data_schema=self.add_suggested_values_to_schema(
+                _key_schema(provider, endpoints=False),
+                {CONF_REGION: entry.data.get(CONF_REGION, REGION_GLOBAL)},
+            ),
             errors=errors,
             description_placeholders=self._placeholders(provider),
         )
@@ -284,7 +333,7 @@ class ArabicTtsConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _key_schema(), _suggested(user_input, entry.data)
+                _key_schema(provider), _suggested(user_input, entry.data)
             ),
             errors=errors,
             description_placeholders=self._placeholders(provider),
@@ -311,6 +360,9 @@ class ArabicTtsConfigFlow(ConfigFlow, domain=DOMAIN):
         client = create_client(self.hass, data)
         try:
             unique_id, _models = await async_validate(client, data[CONF_API_KEY])
+        except WrongRegion as err:
+            # The key works in the other region: say so on the region field.
+            return None, {CONF_REGION: f"key_in_region_{err.region.name}"}
         except AuthFailed:
             return None, {"base": "invalid_auth"}
         except TtsError as err:
@@ -404,15 +456,26 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
         )
 
     async def async_step_faseeh(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Faseeh: voice, model, speed and stability (empty = the provider's default)."""
+        """Faseeh: voice, model, speed and stability (empty = the provider's default),
+        transport, dialect and sample rate."""
         await self._async_load_lists()
+        errors: dict[str, str] = {}
         if user_input is not None:
-            data = {CONF_VOICE: user_input[CONF_VOICE], CONF_MODEL: user_input[CONF_MODEL]}
+            data: dict[str, Any] = {
+                CONF_VOICE: user_input[CONF_VOICE],
+                CONF_MODEL: user_input[CONF_MODEL],
+                CONF_TRANSPORT: user_input.get(CONF_TRANSPORT) or TRANSPORT_AUTO,
+                CONF_DIALECT: user_input.get(CONF_DIALECT) or DIALECT_AUTO,
+                CONF_SAMPLE_RATE: str(user_input.get(CONF_SAMPLE_RATE) or DEFAULT_RATE),
+            }
             for key in (CONF_SPEED, CONF_STABILITY):
                 if user_input.get(key) is not None:
                     data[key] = float(user_input[key])
-            steps = _text_steps(user_input, self._provider, self.config_entry.options)
-            return self.async_create_entry(data={**data, **steps})
+            if data[CONF_DIALECT] != DIALECT_AUTO and data[CONF_TRANSPORT] == TRANSPORT_WEBSOCKET:
+                errors[CONF_DIALECT] = "dialect_needs_rest"
+            else:
+                steps = _text_steps(user_input, self._provider, self.config_entry.options)
+                return self.async_create_entry(data={**data, **steps})
         current_model = self.config_entry.options.get(CONF_MODEL)
         models = list(dict.fromkeys([*self._models, *([current_model] if current_model else [])]))
         schema = vol.Schema(
@@ -440,12 +503,24 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
                         mode=NumberSelectorMode.BOX,
                     )
                 ),
+                vol.Required(CONF_TRANSPORT, default=TRANSPORT_AUTO): _select(
+                    list(TRANSPORTS), CONF_TRANSPORT
+                ),
+                vol.Required(CONF_DIALECT, default=DIALECT_AUTO): _select(
+                    list(DIALECTS), "faseeh_dialect"
+                ),
+                vol.Required(CONF_SAMPLE_RATE, default=str(DEFAULT_RATE)): _select(
+                    [str(rate) for rate in SAMPLE_RATES], CONF_SAMPLE_RATE
+                ),
                 **_text_steps_field(self._provider),
             }
         )
         return self.async_show_form(
             step_id="faseeh",
-            data_schema=self.add_suggested_values_to_schema(schema, self.config_entry.options),
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or self.config_entry.options
+            ),
+            errors=errors,
         )
 
     def _voice_selector(self) -> SelectSelector:
@@ -465,7 +540,7 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
         """The loaded entry's client, or a temporary one (to be closed) when not loaded."""
         if self.config_entry.state is ConfigEntryState.LOADED:
             return self.config_entry.runtime_data.client, False
-        return create_client(self.hass, self.config_entry.data), True
+        return create_client(self.hass, self.config_entry.data, self.config_entry.options), True
 
     async def _async_load_lists(self) -> None:
         """Catalogue plus live lists, best effort and bounded in time."""

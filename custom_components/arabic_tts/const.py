@@ -17,6 +17,8 @@ PROVIDER_NAMES: Final = {PROVIDER_HAMSA: "Hamsa", PROVIDER_FASEEH: "Faseeh"}
 CONF_WS_URL: Final = "ws_url"
 CONF_API_URL: Final = "api_url"
 SECTION_ENDPOINTS: Final = "endpoints"
+# Faseeh's region (entry data): "global" or "uae"; keys work only in their own region.
+CONF_REGION: Final = "region"
 
 # Options (entry.options).
 CONF_VOICE: Final = "voice"
@@ -27,6 +29,8 @@ CONF_STABILITY: Final = "stability"
 CONF_CUSTOM_VOICES: Final = "custom_voices"
 # Text front-end steps for this entry (core/frontend/policy.py); absent = the engine's default.
 CONF_TEXT_STEPS: Final = "text_steps"
+CONF_TRANSPORT: Final = "transport"  # Faseeh: auto | websocket | rest
+CONF_SAMPLE_RATE: Final = "sample_rate"  # Faseeh: 8000 | 16000 | 22050 | 24000
 
 # Per-request TTS options (beside the HA standard "voice").
 ATTR_DIALECT: Final = "dialect"
@@ -34,7 +38,8 @@ ATTR_MODEL: Final = "model"
 ATTR_SPEED: Final = "speed"
 ATTR_STABILITY: Final = "stability"
 
-# Hamsa dialect "auto": the built-in speaker's own dialect (Fusha for cloned voices).
+# Dialect "auto": Hamsa, the built-in speaker's own dialect (Fusha for cloned voices);
+# Faseeh, the provider's own choice (its other dialects, emirati and fusha, need REST).
 DIALECT_AUTO: Final = "auto"
 
 SPEED_MIN: Final = 0.7

@@ -32,6 +32,8 @@ async def async_get_config_entry_diagnostics(
         }
         if isinstance(client, FaseehClient):
             info["models"] = runtime.models
+            info["region"] = client.region.name
+            info["transport"] = client.transport_state.as_dict()
         else:
             info["warm_connections"] = client.pool.idle_count
             info["preloaded_custom_voices"] = sorted(client.preloaded)

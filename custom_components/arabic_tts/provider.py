@@ -18,8 +18,11 @@ from .const import (
     CONF_DIALECT,
     CONF_MODEL,
     CONF_PROVIDER,
+    CONF_REGION,
+    CONF_SAMPLE_RATE,
     CONF_SPEED,
     CONF_STABILITY,
+    CONF_TRANSPORT,
     CONF_VOICE,
     CONF_WS_URL,
     DIALECT_AUTO,
@@ -27,7 +30,13 @@ from .const import (
     PROVIDER_HAMSA,
 )
 from .core.errors import TtsError
-from .core.faseeh import FaseehClient, FaseehVoiceSettings
+from .core.faseeh import (
+    DEFAULT_RATE,
+    REGION_GLOBAL,
+    TRANSPORT_AUTO,
+    FaseehClient,
+    FaseehVoiceSettings,
+)
 from .core.hamsa import HamsaClient, HamsaVoiceSettings, is_custom_voice_id
 from .core.providers import ProviderClient
 from .core.voices import (
@@ -47,20 +56,40 @@ from .core.voices import (
 _LOGGER = logging.getLogger(__name__)
 
 
-def create_client(hass: HomeAssistant, data: Mapping[str, Any]) -> ProviderClient:
-    """A provider client for an entry's data (key, provider, optional URL overrides).
+REGION_ADVICE = "choose the {label} region in the integration's settings (Reconfigure)"
+
+
+def create_client(
+    hass: HomeAssistant, data: Mapping[str, Any], options: Mapping[str, Any] | None = None
+) -> ProviderClient:
+    """A provider client for an entry's data (key, provider, region, URL overrides) and
+    options (Faseeh's transport).
 
     REST goes through Home Assistant's shared session and ``wss://`` through the very
     TLS context that session verifies with: built once by Home Assistant at start-up,
     so no connection reads the CA store inside the event loop.
     """
-    client_type = HamsaClient if data[CONF_PROVIDER] == PROVIDER_HAMSA else FaseehClient
-    return client_type(
+    session = async_get_clientsession(hass)
+    ws_url = data.get(CONF_WS_URL) or None
+    api_url = data.get(CONF_API_URL) or None
+    ssl_context = get_default_context()
+    if data[CONF_PROVIDER] == PROVIDER_HAMSA:
+        return HamsaClient(
+            data[CONF_API_KEY],
+            ws_url=ws_url,
+            api_url=api_url,
+            session=session,
+            ssl_context=ssl_context,
+        )
+    return FaseehClient(
         data[CONF_API_KEY],
-        ws_url=data.get(CONF_WS_URL) or None,
-        api_url=data.get(CONF_API_URL) or None,
-        session=async_get_clientsession(hass),
-        ssl_context=get_default_context(),
+        ws_url=ws_url,
+        api_url=api_url,
+        session=session,
+        ssl_context=ssl_context,
+        region=data.get(CONF_REGION) or REGION_GLOBAL,
+        transport=(options or {}).get(CONF_TRANSPORT) or TRANSPORT_AUTO,
+        region_advice=REGION_ADVICE,
     )
 
 
@@ -152,9 +181,10 @@ def hamsa_settings(
 
 
 def faseeh_settings(options: Mapping[str, Any]) -> FaseehVoiceSettings:
-    """Request settings from merged TTS options (``voice``, ``model``, speed, stability).
+    """Request settings from merged TTS options (voice, model, speed, stability, dialect,
+    sample rate).
 
-    Raises ValueError when speed or stability is not a number.
+    Raises ValueError when a value is out of place (speed not a number, unknown dialect).
     """
     speed = options.get(CONF_SPEED)
     stability = options.get(CONF_STABILITY)
@@ -163,6 +193,8 @@ def faseeh_settings(options: Mapping[str, Any]) -> FaseehVoiceSettings:
         model_id=str(options.get(CONF_MODEL) or FASEEH_DEFAULT_MODEL),
         speed=None if speed is None else float(speed),
         stability=None if stability is None else float(stability),
+        dialect=str(options.get(CONF_DIALECT) or DIALECT_AUTO),
+        sample_rate=int(options.get(CONF_SAMPLE_RATE) or DEFAULT_RATE),
     )
 
 

@@ -31,6 +31,7 @@ from .const import (
     CONF_DIALECT,
     CONF_MODEL,
     CONF_PROVIDER,
+    CONF_SAMPLE_RATE,
     CONF_SPEED,
     CONF_STABILITY,
     CONF_TEXT_STEPS,
@@ -82,6 +83,7 @@ class ArabicTtsEntity(TextToSpeechEntity):
         self._client = entry.runtime_data.client
         self._voices: dict[str, Voice] = {v.voice_id: v for v in entry.runtime_data.voices}
         options = entry.options
+        self._sample_rate = int(options.get(CONF_SAMPLE_RATE) or FASEEH_RATE)
         provider_name = PROVIDER_NAMES[self._provider]
         self._attr_unique_id = entry.entry_id
         self._attr_device_info = DeviceInfo(
@@ -106,8 +108,15 @@ class ArabicTtsEntity(TextToSpeechEntity):
             self._attr_supported_options = [ATTR_VOICE, ATTR_DIALECT]
             defaults[ATTR_DIALECT] = options.get(CONF_DIALECT) or DIALECT_AUTO
         else:
-            self._attr_supported_options = [ATTR_VOICE, ATTR_MODEL, ATTR_SPEED, ATTR_STABILITY]
+            self._attr_supported_options = [
+                ATTR_VOICE,
+                ATTR_MODEL,
+                ATTR_SPEED,
+                ATTR_STABILITY,
+                ATTR_DIALECT,
+            ]
             defaults[ATTR_MODEL] = options.get(CONF_MODEL) or FASEEH_DEFAULT_MODEL
+            defaults[ATTR_DIALECT] = options.get(CONF_DIALECT) or DIALECT_AUTO
             for option, key in ((ATTR_SPEED, CONF_SPEED), (ATTR_STABILITY, CONF_STABILITY)):
                 if options.get(key) is not None:
                     defaults[option] = options[key]
@@ -153,7 +162,8 @@ class ArabicTtsEntity(TextToSpeechEntity):
         if self._provider == PROVIDER_HAMSA:
             return hamsa_settings(merged, self._voices)
         try:
-            settings = faseeh_settings(merged)
+            # The sample rate is the entry's choice, not a per-request option.
+            settings = faseeh_settings({**merged, CONF_SAMPLE_RATE: self._sample_rate})
         except ValueError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
@@ -241,7 +251,7 @@ class ArabicTtsEntity(TextToSpeechEntity):
         return cleaned
 
     def _fallback_format(self) -> AudioFormat:
-        return AudioFormat(HAMSA_RATE if self._provider == PROVIDER_HAMSA else FASEEH_RATE)
+        return AudioFormat(HAMSA_RATE if self._provider == PROVIDER_HAMSA else self._sample_rate)
 
     # --- outcomes -----------------------------------------------------------------------
 

@@ -20,8 +20,11 @@ from custom_components.arabic_tts.const import (
     CONF_DIALECT,
     CONF_MODEL,
     CONF_PROVIDER,
+    CONF_REGION,
+    CONF_SAMPLE_RATE,
     CONF_SPEED,
     CONF_STABILITY,
+    CONF_TRANSPORT,
     CONF_VOICE,
     CONF_WS_URL,
     DOMAIN,
@@ -141,7 +144,15 @@ async def test_faseeh_flow_cannot_connect_then_success(
     entry = result["result"]
     assert entry.unique_id == faseeh_unique_id(FASEEH_KEY)
     assert FASEEH_KEY not in entry.unique_id
-    assert entry.options == {CONF_VOICE: "ar-najdi-male-2", CONF_MODEL: "faseeh-mini-v1-preview"}
+    # The default model is faseeh-v1-preview (every vendor client's default; issue 9).
+    assert entry.options == {
+        CONF_VOICE: "ar-najdi-male-2",
+        CONF_MODEL: "faseeh-v1-preview",
+        CONF_TRANSPORT: "auto",
+        CONF_DIALECT: "auto",
+        CONF_SAMPLE_RATE: "24000",
+    }
+    assert entry.data[CONF_REGION] == "global"
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
 
@@ -185,9 +196,11 @@ async def test_flow_unknown_error(hass: HomeAssistant) -> None:
 
 
 def folded_endpoints(result: FlowResult) -> section:
-    """The form's endpoint section, checked to be collapsed with both URL fields."""
+    """The form's endpoint section, checked to be collapsed with both URL fields (after
+    the key and, for Faseeh, the region)."""
     schema = result["data_schema"].schema
-    assert [str(key) for key in schema] == [CONF_API_KEY, SECTION_ENDPOINTS]
+    keys = [str(key) for key in schema]
+    assert keys in ([CONF_API_KEY, SECTION_ENDPOINTS], [CONF_API_KEY, CONF_REGION, SECTION_ENDPOINTS])
     folded = next(value for key, value in schema.items() if str(key) == SECTION_ENDPOINTS)
     assert isinstance(folded, section)
     assert folded.options["collapsed"] is True
@@ -201,9 +214,20 @@ def suggested(folded: section) -> dict[str, Any]:
     }
 
 
-async def test_user_form_folds_endpoints_away(hass: HomeAssistant) -> None:
-    """Every user sees the API key; the endpoint overrides wait in a collapsed section."""
-    result = await start_user_flow(hass, "faseeh")
+@pytest.mark.parametrize(
+    ("provider", "fields"),
+    [
+        ("hamsa", [CONF_API_KEY, SECTION_ENDPOINTS]),
+        ("faseeh", [CONF_API_KEY, CONF_REGION, SECTION_ENDPOINTS]),
+    ],
+)
+async def test_user_form_folds_endpoints_away(
+    hass: HomeAssistant, provider: str, fields: list[str]
+) -> None:
+    """Every user sees the API key (and Faseeh's region); the endpoint overrides wait in a
+    collapsed section."""
+    result = await start_user_flow(hass, provider)
+    assert [str(key) for key in result["data_schema"].schema] == fields
     assert suggested(folded_endpoints(result)) == {CONF_WS_URL: None, CONF_API_URL: None}
 
 
@@ -497,7 +521,9 @@ async def test_faseeh_options(hass: HomeAssistant, faseeh: FakeFaseeh) -> None:
     result = await hass.config_entries.options.async_configure(result["flow_id"], options)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert entry.options == options
+    # The form's new fields keep their defaults when left alone.
+    defaults = {CONF_TRANSPORT: "auto", CONF_DIALECT: "auto", CONF_SAMPLE_RATE: "24000"}
+    assert entry.options == {**options, **defaults}
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.client is not client  # changed options reloaded the entry
 

@@ -51,7 +51,9 @@ async def test_faseeh_setup_warms_configured_voice(hass: HomeAssistant, faseeh: 
     init = faseeh.connections[0].init
     assert init is not None
     assert init["voice_id"] == "ar-egyptian-male-1"
-    assert init["model_id"] == "faseeh-mini-v1-preview"
+    assert init["model_id"] == "faseeh-v1-preview"  # the new default model (issue 9)
+    assert init["x_api_key"] == entry.data["api_key"]
+    assert "x-api-key" not in faseeh.connections[0].headers
     assert init["voice_settings"] == {"speed": 0.9}
     assert await hass.config_entries.async_unload(entry.entry_id)
     await _wait_for(lambda: faseeh.open_connections == 0)

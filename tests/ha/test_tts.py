@@ -97,11 +97,12 @@ async def test_faseeh_entity_defaults(hass: HomeAssistant, faseeh: FakeFaseeh) -
     entry = faseeh_entry(hass, faseeh, voice="ar-najdi-female-1", speed=1.1)
     entity = entity_of(hass, await setup_entry(hass, entry))
     assert "en" not in entity.supported_languages and "ar-SA" in entity.supported_languages
-    assert entity.supported_options == ["voice", "model", "speed", "stability"]
+    assert entity.supported_options == ["voice", "model", "speed", "stability", "dialect"]
     assert entity.default_options == {
         "voice": "ar-najdi-female-1",
-        "model": "faseeh-mini-v1-preview",
+        "model": "faseeh-v1-preview",  # the new default model (issue 9)
         "speed": 1.1,
+        "dialect": "auto",
     }
 
 
