@@ -1,7 +1,8 @@
 """The floor: the least a client can do to get speech from the providers.
 
-A bare WebSocket client per provider, no pool logic, no re-chunking, no relay: it sends
-the request and timestamps every frame as it arrives. Used by the floor process
+A bare WebSocket client per provider (and a bare streaming HTTP client for Faseeh's REST
+transport), no pool logic, no re-chunking, no relay: it sends the request and timestamps
+every frame as it arrives. Used by the floor process
 (bench/floor.py) beside our Wyoming server, and inside Home Assistant's loop by
 bench/test_ha_latency.py beside our TTS entity.
 """
@@ -14,6 +15,7 @@ import json
 import time
 from typing import Any
 
+import aiohttp
 from websockets.asyncio.client import ClientConnection, connect
 
 from .trace import Trace
@@ -24,9 +26,10 @@ OPEN_GUARD = 30.0
 
 FASEEH_INIT: dict[str, Any] = {
     "type": "initConnection",
-    "model_id": "faseeh-mini-v1-preview",
+    "model_id": "faseeh-v1-preview",
     "voice_id": "ar-najdi-male-2",
 }
+FASEEH_RATE = 24000
 
 
 async def open_hamsa(url: str, key: str) -> ClientConnection:
@@ -85,12 +88,10 @@ async def hamsa_cold_request(url: str, key: str, text: str) -> Trace:
 
 
 async def open_faseeh(url: str, key: str) -> ClientConnection:
-    """A socket initialised for the default model and voice."""
+    """A socket initialised for the default model and voice (the key in initConnection)."""
     async with asyncio.timeout(OPEN_GUARD):
-        ws = await connect(
-            url, additional_headers={"x-api-key": key}, compression=None, max_size=None
-        )
-        await ws.send(json.dumps(FASEEH_INIT))
+        ws = await connect(url, compression=None, max_size=None)
+        await ws.send(json.dumps({**FASEEH_INIT, "x_api_key": key}))
         while True:
             data = json.loads(await ws.recv())
             if data.get("type") == "connectionInitialized":
@@ -103,7 +104,7 @@ async def open_faseeh(url: str, key: str) -> ClientConnection:
 async def faseeh_request(ws: ClientConnection, text: str) -> Trace:
     """One Faseeh generation on an initialised socket; every audio message timestamped."""
     trace = Trace(text=text, t0=time.monotonic())
-    message = {"type": "text", "text": text, "try_trigger_generation": True}
+    message = {"type": "text", "text": text, "try_trigger_generation": True, "flush": True}
     await ws.send(json.dumps(message, ensure_ascii=False))
     received = 0
     async with asyncio.timeout(REPLY_GUARD):
@@ -120,6 +121,36 @@ async def faseeh_request(ws: ClientConnection, text: str) -> Trace:
                 trace.arrivals.append((received, now))
             if data.get("isFinal"):
                 break
+    trace.t_end = time.monotonic()
+    return trace
+
+
+async def faseeh_rest_request(
+    session: aiohttp.ClientSession, api_url: str, key: str, text: str
+) -> Trace:
+    """One Faseeh generation over REST streaming on a kept-alive connection."""
+    body = {
+        "voice_id": FASEEH_INIT["voice_id"],
+        "text": text,
+        "stability": 0.5,
+        "speed": 1.0,
+        "streaming": True,
+        "sample_rate": FASEEH_RATE,
+        "dialect": "auto",
+    }
+    trace = Trace(text=text, t0=time.monotonic(), bytes_per_second=2 * FASEEH_RATE)
+    url = f"{api_url}/text-to-speech/{FASEEH_INIT['model_id']}"
+    received = 0
+    async with (
+        asyncio.timeout(REPLY_GUARD),
+        session.post(url, json=body, headers={"x-api-key": key}) as response,
+    ):
+        if response.status != 200:
+            trace.error = f"{response.status} {await response.text()}"
+            return trace
+        async for data in response.content.iter_any():
+            received += len(data)
+            trace.arrivals.append((received, time.monotonic()))
     trace.t_end = time.monotonic()
     return trace
 

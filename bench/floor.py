@@ -20,11 +20,13 @@ import sys
 import time
 from typing import Any
 
+import aiohttp
 from websockets.asyncio.client import ClientConnection
 
 from .direct import (
     faseeh_cold_request,
     faseeh_request,
+    faseeh_rest_request,
     hamsa_cold_request,
     hamsa_request,
     open_faseeh,
@@ -42,11 +44,17 @@ class Floor:
         self._warm: dict[str, ClientConnection] = {}
         self._extra: list[ClientConnection] = []
         self._describe_server: asyncio.Server | None = None
+        self._session: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
-        """One warm socket per provider, as our server keeps."""
+        """One warm socket per provider, as our server keeps, and a kept-alive HTTP
+        connection to Faseeh's REST API (opened by its free model list)."""
         self._warm["hamsa"] = await self._open("hamsa")
         self._warm["faseeh"] = await self._open("faseeh")
+        self._session = aiohttp.ClientSession()
+        headers = {"x-api-key": self._fakes["faseeh_key"]}
+        async with self._session.get(f"{self._fakes['faseeh_api']}/models", headers=headers) as r:
+            await r.read()
 
     async def _open(self, provider: str) -> ClientConnection:
         if provider == "hamsa":
@@ -54,7 +62,13 @@ class Floor:
         return await open_faseeh(self._fakes["faseeh_ws"], self._fakes["faseeh_key"])
 
     async def request(self, provider: str, text: str, *, cold: bool = False) -> Trace:
-        """One request on the warm socket, or on a fresh one (``cold``)."""
+        """One request on the warm socket, or on a fresh one (``cold``); ``faseeh_rest``
+        is one streamed POST on the kept-alive HTTP connection."""
+        if provider == "faseeh_rest":
+            assert self._session is not None
+            return await faseeh_rest_request(
+                self._session, self._fakes["faseeh_api"], self._fakes["faseeh_key"], text
+            )
         if cold:
             if provider == "hamsa":
                 return await hamsa_cold_request(
@@ -133,6 +147,8 @@ class Floor:
         await self.close_extra()
         for ws in self._warm.values():
             await ws.close()
+        if self._session is not None:
+            await self._session.close()
         if self._describe_server is not None:
             self._describe_server.close()
 

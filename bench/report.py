@@ -60,8 +60,8 @@ def targets(results: dict[str, Any], config: BenchConfig) -> dict[str, Any]:
     """The three targets of issue 6: measured value and whether it was met."""
     added = [
         results["ttfa_warm"][p]["added_ours"]["p50"]
-        for p in ("hamsa", "faseeh")
-        if results["ttfa_warm"][p]["added_ours"]["p50"] is not None
+        for p in ("hamsa", "faseeh", "faseeh_rest")
+        if p in results["ttfa_warm"] and results["ttfa_warm"][p]["added_ours"]["p50"] is not None
     ]
     worst_added = max(added) if added else None
     level = _level(results, config.target_concurrency)
@@ -147,7 +147,8 @@ def table(results: dict[str, Any], config: BenchConfig) -> str:
             _ms(c["floor"]),
             _over(c["ours"], c["floor"]),
         )
-    for provider, name in (("hamsa", "Hamsa"), ("faseeh", "Faseeh")):
+    warm_paths = (("hamsa", "Hamsa"), ("faseeh", "Faseeh"), ("faseeh_rest", "Faseeh over REST"))
+    for provider, name in warm_paths:
         w = results["ttfa_warm"][provider]
         row(f"TTFA warm, {name}", _ms(w["ours"]), _ms(w["floor"]), _over(w["ours"], w["floor"]))
         added = w["added_ours"]["p50"]
@@ -158,7 +159,15 @@ def table(results: dict[str, Any], config: BenchConfig) -> str:
             _over(w["added_ours"], w["added_floor"]),
             f"p50 < 2 ms: {_mark(added is not None and added < TTFA_ADDED_TARGET_MS)}",
         )
-    for provider, name in (("hamsa", "Hamsa"), ("faseeh", "Faseeh")):
+    for provider, name in warm_paths:
+        w = results["ttfa_warm"][provider]
+        row(
+            f"End of reply after the provider's last frame, {name}",
+            _ms(w["end_ours"]),
+            _ms(w["end_floor"]),
+            _over(w["end_ours"], w["end_floor"]),
+        )
+    for provider, name in warm_paths:
         c = results["chunk_latency"][provider]
         row(
             f"Per-chunk latency, 1 stream, {name}",

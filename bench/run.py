@@ -31,6 +31,7 @@ from .trace import Trace
 
 VOICES = {"hamsa": "hamsa-Salem", "faseeh": "faseeh-ar-najdi-male-2"}
 PROVIDERS = ("hamsa", "faseeh")
+FASEEH_REST = "faseeh_rest"  # Faseeh over REST streaming (warm figures only)
 HA_GUARD = 240.0
 MB = 1024 * 1024
 
@@ -85,10 +86,10 @@ class Runner:
         reply = await self._floor.call("request", provider=provider, text=text, cold=cold)
         return Trace.from_json(reply["trace"])
 
-    async def start_server(self) -> ServerProcess:
+    async def start_server(self, extra_args: tuple[str, ...] = ()) -> ServerProcess:
         """A fresh server process (not waited for)."""
         return await ServerProcess.start(
-            self._fakes.hello, self.out / "server.log", self.config.samples_per_chunk
+            self._fakes.hello, self.out / "server.log", self.config.samples_per_chunk, extra_args
         )
 
     async def wait_upstream(self, hamsa: int, faseeh: int, guard: float = 10.0) -> bool:
@@ -203,81 +204,102 @@ class Runner:
     # --- 2b/3. Warm time to first audio and per-chunk latency, one stream -----------------
 
     async def warm(self) -> None:
-        """Sequential requests on warm sockets, ours and the floor's interleaved."""
+        """Sequential requests on warm sockets, ours and the floor's interleaved; then
+        Faseeh over REST (a second server process with ``--faseeh-transport rest``)."""
         ttfa_out: dict[str, Any] = {}
         chunk_out: dict[str, Any] = {}
         for provider in PROVIDERS:
             self.log(f"warm time to first audio and per-chunk latency ({provider})")
-            for _ in range(self.config.warmup_requests):
-                await wy.synthesize(self._server.port, self.texts.text(), VOICES[provider])
-                await self.floor_request(provider, self.texts.text())
-            await self.drain()
-            ours: list[Trace] = []
-            floor: list[Trace] = []
-            for _ in range(self.config.warm_requests):
-                ours.append(
-                    await wy.synthesize(
-                        self._server.port,
-                        self.texts.text(self.config.warm_text_chars),
-                        VOICES[provider],
-                    )
-                )
-                floor.append(
-                    await self.floor_request(provider, self.texts.text(self.config.warm_text_chars))
-                )
-            log = await self.drain()
-            figures: dict[str, Any] = {}
-            chunks: dict[str, Any] = {}
-            for path, traces in (("ours", ours), ("floor", floor)):
-                good = [t for t in traces if t.ok]
-                ttfa = [t.first_audio for t in good]
-                added = [
-                    a
-                    for t in good
-                    if (
-                        a := added_first_audio(
-                            t,
-                            log.requests.get((provider, t.text), []),
-                            log.frames.get((provider, t.text), []),
-                        )
-                    )
-                    is not None
-                ]
-                latencies = [
-                    x
-                    for t in good
-                    for x in chunk_latencies(t, log.frames.get((provider, t.text), []))
-                ]
-                split = [
-                    leg
-                    for t in good
-                    if (
-                        leg := legs(
-                            t,
-                            log.requests.get((provider, t.text), []),
-                            log.frames.get((provider, t.text), []),
-                        )
-                    )
-                    is not None
-                ]
-                figures[path] = summary(ttfa)
-                figures[f"added_{path}"] = summary(added)
-                figures[f"legs_{path}"] = {
-                    "to_provider": summary(up for up, _ in split),
-                    "from_provider": summary(down for _, down in split),
-                }
-                figures[f"errors_{path}"] = [t.error for t in traces if t.error]
-                chunks[path] = summary(latencies)
-                self.samples[f"ttfa_warm_{provider}_{path}"] = {"values": ttfa}
-                self.samples[f"added_warm_{provider}_{path}"] = {"values": added}
-                self.samples[f"chunk_{provider}_{path}"] = {"values": latencies}
-            figures["overhead_p50_ms"] = _minus(figures["ours"]["p50"], figures["floor"]["p50"])
-            figures["ratio_p50"] = ratio(figures["ours"]["p50"], figures["floor"]["p50"])
-            chunks["ratio_p99"] = ratio(chunks["ours"]["p99"], chunks["floor"]["p99"])
-            ttfa_out[provider] = figures
-            chunk_out[provider] = chunks
+            ttfa_out[provider], chunk_out[provider] = await self._warm_one(
+                provider, provider, self._server.port
+            )
+        self.log("warm time to first audio and per-chunk latency (faseeh over REST)")
+        rest_server = await self.start_server(("--faseeh-transport", "rest"))
+        try:
+            await rest_server.wait_ready()
+            ttfa_out[FASEEH_REST], chunk_out[FASEEH_REST] = await self._warm_one(
+                FASEEH_REST, "faseeh", rest_server.port
+            )
+        finally:
+            await rest_server.stop()
         self.results["ttfa_warm"] = ttfa_out
         self.results["chunk_latency"] = chunk_out
+
+    async def _warm_one(
+        self, key: str, provider: str, port: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Warm figures for one provider path: ``key`` names it (and the floor's path),
+        ``provider`` is the fake that answers (its timing log's key)."""
+        voice = VOICES[provider]
+        for _ in range(self.config.warmup_requests):
+            await wy.synthesize(port, self.texts.text(), voice)
+            await self.floor_request(key, self.texts.text())
+        await self.drain()
+        ours: list[Trace] = []
+        floor: list[Trace] = []
+        for _ in range(self.config.warm_requests):
+            ours.append(
+                await wy.synthesize(port, self.texts.text(self.config.warm_text_chars), voice)
+            )
+            floor.append(
+                await self.floor_request(key, self.texts.text(self.config.warm_text_chars))
+            )
+        log = await self.drain()
+        figures: dict[str, Any] = {}
+        chunks: dict[str, Any] = {}
+        for path, traces in (("ours", ours), ("floor", floor)):
+            good = [t for t in traces if t.ok]
+            ttfa = [t.first_audio for t in good]
+            added = [
+                a
+                for t in good
+                if (
+                    a := added_first_audio(
+                        t,
+                        log.requests.get((provider, t.text), []),
+                        log.frames.get((provider, t.text), []),
+                    )
+                )
+                is not None
+            ]
+            latencies = [
+                x for t in good for x in chunk_latencies(t, log.frames.get((provider, t.text), []))
+            ]
+            split = [
+                leg
+                for t in good
+                if (
+                    leg := legs(
+                        t,
+                        log.requests.get((provider, t.text), []),
+                        log.frames.get((provider, t.text), []),
+                    )
+                )
+                is not None
+            ]
+            # End of the reply after the provider's last frame: what a reply costs after
+            # its audio (Faseeh's socket listens on after isFinal; see README).
+            ended = [
+                t.t_end - frames[-1][2]
+                for t in good
+                if (frames := log.frames.get((provider, t.text)))
+            ]
+            figures[path] = summary(ttfa)
+            figures[f"added_{path}"] = summary(added)
+            figures[f"end_{path}"] = summary(ended)
+            figures[f"legs_{path}"] = {
+                "to_provider": summary(up for up, _ in split),
+                "from_provider": summary(down for _, down in split),
+            }
+            figures[f"errors_{path}"] = [t.error for t in traces if t.error]
+            chunks[path] = summary(latencies)
+            self.samples[f"ttfa_warm_{key}_{path}"] = {"values": ttfa}
+            self.samples[f"added_warm_{key}_{path}"] = {"values": added}
+            self.samples[f"chunk_{key}_{path}"] = {"values": latencies}
+        figures["overhead_p50_ms"] = _minus(figures["ours"]["p50"], figures["floor"]["p50"])
+        figures["ratio_p50"] = ratio(figures["ours"]["p50"], figures["floor"]["p50"])
+        chunks["ratio_p99"] = ratio(chunks["ours"]["p99"], chunks["floor"]["p99"])
+        return figures, chunks
 
     # --- 4. Streaming text ---------------------------------------------------------------
 

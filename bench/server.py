@@ -45,7 +45,11 @@ class ServerProcess:
 
     @classmethod
     async def start(
-        cls, fakes: dict[str, Any], log_path: Path, samples_per_chunk: int
+        cls,
+        fakes: dict[str, Any],
+        log_path: Path,
+        samples_per_chunk: int,
+        extra_args: tuple[str, ...] = (),
     ) -> ServerProcess:
         """Start it (keys through the environment, as we recommend); do not wait."""
         port = free_port()
@@ -70,6 +74,7 @@ class ServerProcess:
             fakes["faseeh_api"],
             "--samples-per-chunk",
             str(samples_per_chunk),
+            *extra_args,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=log,
             stderr=asyncio.subprocess.STDOUT,

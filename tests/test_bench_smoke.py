@@ -37,6 +37,9 @@ def test_quick_bench_reports_every_figure(tmp_path: Path) -> None:
             assert results[figure][provider]["ours"]["n"] > 0, (figure, provider)
             assert results[figure][provider]["floor"]["n"] > 0, (figure, provider)
         assert results["ha"][provider]["warm"]["ours"]["ttfa"]["n"] > 0
+    for figure in ("ttfa_warm", "chunk_latency"):  # Faseeh over REST, beside its socket
+        assert results[figure]["faseeh_rest"]["ours"]["n"] > 0, figure
+        assert results[figure]["faseeh_rest"]["floor"]["n"] > 0, figure
     assert results["concurrency"]["levels"]
     assert set(results["targets"]) == {
         "added_ttfa_p50_warm_ms",
