@@ -206,3 +206,32 @@ async def test_live_voices_are_offered(start_server: StartServer) -> None:
     assert voices[f"faseeh-{OPAQUE_VOICE}"].languages == ["ar", "ar-AE"]
     assert voices[f"faseeh-{CLONE_VOICE}"].languages == ["ar"]
     assert voices["faseeh-ar-uae-male-1"].languages == ["ar", "ar-AE"]
+
+
+async def test_a_key_from_the_other_region_names_the_flag(
+    fake_faseeh: FakeFaseeh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process (a child process cannot be pointed at two fake regions): the server's
+    client words the fix as the flag to use."""
+    from arabic_tts_core import faseeh_api  # noqa: PLC0415 - the server's import name
+    from arabic_tts_core.faseeh import WrongRegion  # noqa: PLC0415
+
+    from wyoming_server.providers import ProviderConfig, Providers  # noqa: PLC0415
+
+    async with FakeFaseeh(valid_keys={"uae-key"}) as uae:
+        for name, label, fake in (("global", "Global", fake_faseeh), ("uae", "UAE", uae)):
+            region = faseeh_api.FaseehRegion(name, label, fake.api_url, fake.ws_url)
+            monkeypatch.setitem(faseeh_api.REGIONS, name, region)
+        providers = Providers(
+            ProviderConfig(None, "", "", "uae-key", None, None, faseeh_region="global")
+        )
+        try:
+            assert providers.faseeh is not None
+            with pytest.raises(WrongRegion) as caught:
+                await providers.faseeh.validate_key()
+            assert str(caught.value) == (
+                "This Faseeh API key belongs to the UAE region, not Global: start the server "
+                "with --faseeh-region uae."
+            )
+        finally:
+            await providers.close()

@@ -405,8 +405,11 @@ class FaseehSocket:
                 last_error = err
                 continue
             if reused and (waiting := await _waiting(conn)) is not None:
-                if waiting == WAITING_MESSAGE:
+                # Something came after the reply ended: never let it open the next one.
+                if waiting is not WAITING_CLOSED and _is_audio(waiting):
                     self._saw_late_audio()
+                else:
+                    _LOGGER.debug("Faseeh: an idle socket had something waiting; replaced")
                 await self.pool.discard(conn)
                 conn, reused = await self.pool.acquire(settings, fresh=True)
             outcome = _Outcome()
@@ -555,20 +558,28 @@ class FaseehSocket:
         )
 
 
-WAITING_MESSAGE = "message"
-WAITING_CLOSED = "closed"
+WAITING_CLOSED = object()
 
 
-async def _waiting(conn: ClientConnection) -> str | None:
+async def _waiting(conn: ClientConnection) -> str | bytes | object | None:
     """What waits on an idle socket nobody was reading: a message, a close, or nothing."""
     try:
         async with asyncio.timeout(0):
-            await conn.recv()  # cancelling recv() loses nothing (websockets guarantees it)
+            return await conn.recv()  # cancelling recv() loses nothing (websockets says so)
     except TimeoutError:
         return None
     except ConnectionClosed:
         return WAITING_CLOSED
-    return WAITING_MESSAGE
+
+
+def _is_audio(message: object) -> bool:
+    """True for an audio message with audio in it."""
+    if not isinstance(message, str | bytes):
+        return False
+    try:
+        return bool(parse_message(message).get("audio"))
+    except ProviderError:
+        return False
 
 
 async def _close_quietly(conn: ClientConnection) -> None:
