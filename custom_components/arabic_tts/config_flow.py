@@ -116,17 +116,20 @@ def default_options(provider: str) -> dict[str, Any]:
     }
 
 
-def _key_schema(provider: str = PROVIDER_HAMSA, *, endpoints: bool = True) -> vol.Schema:
+def _key_schema(
+    provider: str = PROVIDER_HAMSA, *, endpoints: bool = True, region: str = REGION_GLOBAL
+) -> vol.Schema:
     """The key (and Faseeh's region), with the endpoint overrides folded away in a
     collapsed section.
 
     Almost nobody needs the overrides (the Munsit rename, a proxy), so they stay out of
     sight until opened, on every Home Assistant version alike. Faseeh keys are issued per
-    region and work only there, so the region is asked beside the key.
+    region and work only there, so the region is asked beside the key; its default is the
+    entry's own region, so a form sent without it keeps that region.
     """
     fields: dict[Any, Any] = {vol.Required(CONF_API_KEY): KEY_SELECTOR}
     if provider == PROVIDER_FASEEH:
-        fields[vol.Required(CONF_REGION, default=REGION_GLOBAL)] = REGION_SELECTOR
+        fields[vol.Required(CONF_REGION, default=region)] = REGION_SELECTOR
     if endpoints:
         fields[vol.Optional(SECTION_ENDPOINTS)] = section(
             vol.Schema(
@@ -308,9 +311,8 @@ class ArabicTtsConfigFlow(ConfigFlow, domain=DOMAIN):
                 return await self._async_update_entry(entry, unique_id, data)
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=self.add_suggested_values_to_schema(
-                _key_schema(provider, endpoints=False),
-                {CONF_REGION: entry.data.get(CONF_REGION, REGION_GLOBAL)},
+            data_schema=_key_schema(
+                provider, endpoints=False, region=entry.data.get(CONF_REGION, REGION_GLOBAL)
             ),
             errors=errors,
             description_placeholders=self._placeholders(provider),
@@ -333,7 +335,8 @@ class ArabicTtsConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _key_schema(provider), _suggested(user_input, entry.data)
+                _key_schema(provider, region=entry.data.get(CONF_REGION, REGION_GLOBAL)),
+                _suggested(user_input, entry.data),
             ),
             errors=errors,
             description_placeholders=self._placeholders(provider),

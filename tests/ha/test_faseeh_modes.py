@@ -19,19 +19,24 @@ from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.arabic_tts.config_flow import default_options
 from custom_components.arabic_tts.const import (
     CONF_DIALECT,
     CONF_MODEL,
+    CONF_PROVIDER,
     CONF_REGION,
     CONF_SAMPLE_RATE,
     CONF_TRANSPORT,
     CONF_VOICE,
     DOMAIN,
+    PROVIDER_FASEEH,
 )
 from custom_components.arabic_tts.core import faseeh_api
 from custom_components.arabic_tts.core.faseeh import FaseehRegion
 from custom_components.arabic_tts.diagnostics import async_get_config_entry_diagnostics
+from custom_components.arabic_tts.provider import faseeh_unique_id
 
 from ..core.helpers import wait_for
 from ..fakes.audio import pcm_for_text
@@ -255,3 +260,43 @@ async def test_config_flow_says_which_region_a_key_belongs_to(
     _ext, data = await media_audio(hass, entity_id, PLAIN)
     assert parse_wav(data)[2] == pcm_for_text(PLAIN, 24000)
     assert uae.generations and not faseeh.generations
+
+
+async def test_reauth_keeps_the_region_or_moves_it(
+    hass: HomeAssistant, faseeh: FakeFaseeh, uae: FakeFaseeh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, label, fake in (("global", "Global", faseeh), ("uae", "UAE", uae)):
+        monkeypatch.setitem(
+            faseeh_api.REGIONS, name, FaseehRegion(name, label, fake.api_url, fake.ws_url)
+        )
+    uae.valid_keys.add("new-uae-key")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Faseeh",
+        unique_id=faseeh_unique_id("old-key"),
+        data={CONF_PROVIDER: PROVIDER_FASEEH, CONF_API_KEY: "old-key", CONF_REGION: "uae"},
+        options=default_options(PROVIDER_FASEEH),
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_API_KEY: "new-uae-key"},  # the region field left as it was
+    )
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_REGION] == "uae"
+    await hass.async_block_till_done()
+
+    faseeh.valid_keys.add("global-key")
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: "global-key"}
+    )
+    assert result["errors"] == {CONF_REGION: "key_in_region_global"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: "global-key", CONF_REGION: "global"}
+    )
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_REGION] == "global"
+    await hass.async_block_till_done()
