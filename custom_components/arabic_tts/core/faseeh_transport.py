@@ -44,7 +44,7 @@ from .faseeh_api import (
     UnreadableReply,
 )
 from .faseeh_rest import FaseehRest
-from .faseeh_ws import FaseehSocket, SocketSilent
+from .faseeh_ws import AUTH_QUERY, FaseehSocket, SocketSilent
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class TransportChooser:
         self.socket.pool.keep_warm(settings)
 
     def _key_form(self) -> str:
-        return "the URL" if self.socket.auth_form == "query" else "initConnection"
+        return "the URL" if self.socket.auth_form == AUTH_QUERY else "initConnection"
 
     async def _socket_refused_key(self, refused: AuthFailed) -> None:
         """The socket said 40101: switch if REST accepts the key, else raise REST's verdict."""
@@ -190,7 +190,8 @@ class TransportChooser:
         """Speak over the account's transport; in ``auto`` finish over REST if the socket
         cannot (see the module docstring)."""
         probe = self._probe
-        if probe is not None and not probe.done():
+        on_socket = self.mode != TRANSPORT_REST and not settings.needs_rest
+        if on_socket and probe is not None and not probe.done():
             await asyncio.wait([probe])  # the warm socket (or the switch) is on its way
         if settings.needs_rest and self.mode == TRANSPORT_WEBSOCKET:
             raise BadRequest(
