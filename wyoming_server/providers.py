@@ -106,13 +106,13 @@ class Providers:
             )
 
     async def faseeh_live_voices(self) -> list[Voice]:
-        """The account's live Faseeh voices (best effort, bounded: [] when unavailable)."""
+        """The account's live Faseeh voices (best effort, bounded: [] when unavailable);
+        also says when the configured model is not one the account lists."""
         if self.faseeh is None:
             return []
         try:
             async with asyncio.timeout(LIST_TIMEOUT):
                 voices = await self.faseeh.list_voices()
-                models = await self.faseeh.list_models()
         except (TtsError, TimeoutError) as err:
             _LOGGER.warning(
                 "Faseeh: could not load the live voice list (%s); offering the built-in "
@@ -120,12 +120,15 @@ class Providers:
                 err,
             )
             return []
-        if self._config.faseeh_model not in models:
-            _LOGGER.warning(
-                "Faseeh: the account does not list the model %s (it lists: %s)",
-                self._config.faseeh_model,
-                ", ".join(models) or "none",
-            )
+        with contextlib.suppress(TtsError, TimeoutError):
+            async with asyncio.timeout(LIST_TIMEOUT):
+                models = await self.faseeh.list_models()
+            if self._config.faseeh_model not in models:
+                _LOGGER.warning(
+                    "Faseeh: the account does not list the model %s (it lists: %s)",
+                    self._config.faseeh_model,
+                    ", ".join(models) or "none",
+                )
         return voices
 
     @property
