@@ -17,7 +17,6 @@ from typing import Any
 
 from arabic_tts_core import hamsa as hamsa_core
 from arabic_tts_core.errors import UnknownVoice
-from arabic_tts_core.frontend import STEPS, TextPolicy, parse_steps
 from arabic_tts_core.faseeh import (
     DEFAULT_RATE,
     DIALECTS,
@@ -28,6 +27,7 @@ from arabic_tts_core.faseeh import (
     TRANSPORT_WEBSOCKET,
     TRANSPORTS,
 )
+from arabic_tts_core.frontend import STEPS, TextPolicy, parse_steps
 from arabic_tts_core.hamsa import is_custom_voice_id
 from arabic_tts_core.offline import espeak_available
 from arabic_tts_core.voices import FASEEH_DEFAULT_MODEL

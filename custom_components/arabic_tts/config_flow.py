@@ -58,7 +58,6 @@ from .const import (
     STABILITY_MIN,
 )
 from .core.errors import AuthFailed, TtsError, UnknownVoice
-from .core.frontend import HA_STEPS, TextPolicy
 from .core.faseeh import (
     DEFAULT_RATE,
     DIALECTS,
@@ -70,6 +69,7 @@ from .core.faseeh import (
     TRANSPORTS,
     WrongRegion,
 )
+from .core.frontend import HA_STEPS, TextPolicy
 from .core.hamsa import HamsaClient
 from .core.providers import ProviderClient
 from .core.voices import FASEEH_DEFAULT_MODEL, FASEEH_MODELS, HAMSA_DIALECTS, Voice

@@ -200,7 +200,10 @@ def folded_endpoints(result: FlowResult) -> section:
     the key and, for Faseeh, the region)."""
     schema = result["data_schema"].schema
     keys = [str(key) for key in schema]
-    assert keys in ([CONF_API_KEY, SECTION_ENDPOINTS], [CONF_API_KEY, CONF_REGION, SECTION_ENDPOINTS])
+    assert keys in (
+        [CONF_API_KEY, SECTION_ENDPOINTS],
+        [CONF_API_KEY, CONF_REGION, SECTION_ENDPOINTS],
+    )
     folded = next(value for key, value in schema.items() if str(key) == SECTION_ENDPOINTS)
     assert isinstance(folded, section)
     assert folded.options["collapsed"] is True

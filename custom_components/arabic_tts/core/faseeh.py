@@ -11,6 +11,7 @@ small place (``faseeh_transport``) and says which it uses and why
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -76,6 +77,7 @@ class FaseehClient(CloudClient):
         provider_timeout: float = 10.0,
         connect_timeout: float = 10.0,
         max_idle: int | None = None,
+        ssl_context: ssl.SSLContext | None = None,
         transport: str = TRANSPORT_AUTO,
         region: str = REGION_GLOBAL,
         first_audio_limit: float | None = None,
@@ -99,6 +101,7 @@ class FaseehClient(CloudClient):
             provider_timeout=provider_timeout,
             connect_timeout=connect_timeout,
             max_idle=max_idle,
+            ssl_context=ssl_context,
         )
         limit = min(FIRST_AUDIO_LIMIT, provider_timeout / 2)
         self.socket = FaseehSocket(api_key, self._ws_url, self)
@@ -125,7 +128,8 @@ class FaseehClient(CloudClient):
     def http_session(self) -> aiohttp.ClientSession:
         """The shared REST session (made on first use when none was given)."""
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            connector = aiohttp.TCPConnector(ssl=self.ssl_context or True)
+            self._session = aiohttp.ClientSession(connector=connector)
         return self._session
 
     def start_warming(self, settings: FaseehVoiceSettings | None = None) -> None:

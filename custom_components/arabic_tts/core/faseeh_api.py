@@ -9,6 +9,7 @@ socket sends base64 PCM in JSON, REST a raw PCM16 body; errors come as
 from __future__ import annotations
 
 import json
+import ssl
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -95,6 +96,7 @@ class TransportHost(Protocol):
 
     provider_timeout: float
     connect_timeout: float
+    ssl_context: ssl.SSLContext | None  # the caller's shared context for wss:// and https://
 
     def http_session(self) -> aiohttp.ClientSession:
         """The session REST requests share (keep-alive: connections are reused)."""

@@ -343,7 +343,13 @@ class FaseehSocket:
             url += ("&" if "?" in url else "?") + urlencode({"x-api-key": self._api_key})
         timeout = self._host.connect_timeout
         try:
-            conn = await open_websocket(url, headers={}, provider=PROVIDER, timeout=timeout)
+            conn = await open_websocket(
+                url,
+                headers={},
+                provider=PROVIDER,
+                timeout=timeout,
+                ssl_context=self._host.ssl_context,
+            )
         except TtsError:
             raise  # worded without the URL
         except Exception as err:  # e.g. an invalid URI: its text would carry the URL (and key)
