@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -104,3 +106,39 @@ def test_split_for_limit_conserves_and_bounds(text: str, limit: int) -> None:
     pieces = split_for_limit(text, limit)
     assert "".join(pieces) == text
     assert all(0 < len(piece) <= limit for piece in pieces)
+
+
+# --- linear time (issue 12: one long text froze every client) ------------------------------
+
+# Generous: the linear splitter needs a few tens of milliseconds of CPU for these; the
+# quadratic one it replaced needed about 25 s for the first and 25 s for the second.
+LINEAR_CPU_LIMIT = 1.5
+
+
+def _ordinary_text(chars: int) -> str:
+    sentences = ARABIC + " "
+    return (sentences * (chars // len(sentences) + 1))[:chars]
+
+
+def test_a_long_text_is_split_in_linear_time() -> None:
+    text = _ordinary_text(100_000)
+    started = time.process_time()
+    pieces = split_for_limit(text, 2000)
+    sentences = split_sentences(text)
+    elapsed = time.process_time() - started
+    assert "".join(pieces) == text
+    assert "".join(sentences) == text
+    assert elapsed < LINEAR_CPU_LIMIT, f"{elapsed:.2f} s of CPU for 100,000 characters"
+
+
+def test_a_stream_without_sentence_end_is_split_in_linear_time() -> None:
+    text = ("كلمة " * 10_000)[:50_000]
+    splitter = SentenceSplitter()
+    pieces: list[str] = []
+    started = time.process_time()
+    for start in range(0, len(text), 10):
+        pieces.extend(splitter.feed(text[start : start + 10]))
+    pieces.extend(splitter.flush())
+    elapsed = time.process_time() - started
+    assert "".join(pieces) == text
+    assert elapsed < LINEAR_CPU_LIMIT, f"{elapsed:.2f} s of CPU for 50,000 characters"
