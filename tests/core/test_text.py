@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import time
+from collections.abc import AsyncIterator
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from custom_components.arabic_tts.core import text as text_module
 from custom_components.arabic_tts.core.text import (
     SentenceSplitter,
+    iter_for_limit,
+    iter_sentences,
     split_for_limit,
     split_sentences,
+    stream_sentences,
+)
+
+from .reference_text import (
+    ReferenceSplitter,
+    reference_split_for_limit,
+    reference_split_sentences,
 )
 
 ARABIC = "الباب الأمامي مفتوح. هل تريد أن أغلقه؟ الجو بارد اليوم؛ شغّل المدفأة من فضلك."
@@ -142,3 +155,116 @@ def test_a_stream_without_sentence_end_is_split_in_linear_time() -> None:
     elapsed = time.process_time() - started
     assert "".join(pieces) == text
     assert elapsed < LINEAR_CPU_LIMIT, f"{elapsed:.2f} s of CPU for 50,000 characters"
+
+
+# --- the linear splitter cuts exactly where the original did -------------------------------
+
+# Every character class the rules look at: Arabic letters and marks, Latin capitals (next
+# sentence, abbreviations), digits (decimals, numbered lists), every sentence end and
+# closer, the Arabic semicolon, commas, blank lines, \r, no-break space, a Python-only
+# space (\x1c), emoji.
+oracle_alphabet = st.sampled_from(
+    [
+        *"ابتثجح",
+        *("\u064b", "\u0651"),
+        *"aADr",
+        *"0912١",
+        *".!?…؟",
+        *"\"')»]}”",
+        *"؛،,:",
+        *(" ", " ", "\n", "\r", "\t", "\xa0", "\x1c"),
+        *("😀", "د."),
+    ]
+)
+
+
+@given(
+    st.lists(oracle_alphabet, max_size=300).map("".join),
+    st.lists(st.integers(0, 300), max_size=30),
+    st.integers(0, 60),
+    st.sampled_from([(0, 0), (10, 3), (4, 2), (1, 0), (0, 1)]),
+    st.integers(1, 9),
+)
+def test_linear_splitter_cuts_where_the_original_did(
+    text: str, cuts: list[int], soft_limit: int, minimum: tuple[int, int], step: int
+) -> None:
+    min_chars, min_words = minimum
+    ours = SentenceSplitter(
+        soft_limit=soft_limit, min_chars=min_chars, min_words=min_words, step=step
+    )
+    reference = ReferenceSplitter(soft_limit=soft_limit, min_chars=min_chars, min_words=min_words)
+    start = 0
+    for cut in [*sorted(set(cuts)), len(text)]:
+        chunk = text[start:cut]
+        start = max(start, cut)
+        assert ours.feed(chunk) == reference.feed(chunk), (text, chunk)
+    assert ours.flush() == reference.flush()
+
+
+@given(st.lists(oracle_alphabet, max_size=600).map("".join), st.integers(1, 80))
+def test_split_for_limit_is_unchanged(text: str, limit: int) -> None:
+    assert split_for_limit(text, limit) == reference_split_for_limit(text, limit)
+    assert split_sentences(text) == reference_split_sentences(text)
+
+
+def test_python_whitespace_is_what_the_splitter_counts_as_whitespace() -> None:
+    """The word and character counts use str.isspace() through a regex class: same set."""
+    spaces = {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()}
+    assert spaces == {
+        chr(code)
+        for code in range(sys.maxunicode + 1)
+        if text_module.PY_NON_SPACE_RE.match(chr(code)) is None
+    }
+
+
+def test_whitespace_streamed_after_a_sentence_end_keeps_the_boundary() -> None:
+    """Whitespace-only chunks are skipped without rescanning; the boundary still counts."""
+    splitter = SentenceSplitter()
+    reference = ReferenceSplitter()
+    chunks = ["The door is open.", *([" "] * 1900), "\n", "Shall I close it?"]
+    assert [splitter.feed(c) for c in chunks] == [reference.feed(c) for c in chunks]
+    assert splitter.flush() == reference.flush()
+
+
+def test_a_piece_without_any_boundary_is_cut_at_a_space_once_it_is_too_long() -> None:
+    text = "كلمة " * 1000
+    pieces = SentenceSplitter(max_chars=300).feed(text)
+    assert pieces
+    assert all(len(piece) <= 300 and piece.endswith(" ") for piece in pieces)
+    assert "".join(pieces) + "".join(SentenceSplitter(max_chars=300).flush()) != ""
+    splitter = SentenceSplitter(max_chars=300)
+    assert "".join(splitter.feed(text) + splitter.flush()) == text
+
+
+def test_sentences_of_a_whole_text_come_out_lazily() -> None:
+    text = _ordinary_text(100_000)
+    sentences = iter_sentences(text)
+    assert next(sentences).strip() == "الباب الأمامي مفتوح."
+    pieces = iter_for_limit(text, 2000)
+    first = next(pieces)
+    assert len(first) <= 2000
+    assert text.startswith(first)
+
+
+async def test_queued_chunks_do_not_keep_the_loop() -> None:
+    """Thousands of chunks ready at once: other tasks still run while they are split."""
+
+    async def chunks() -> AsyncIterator[str]:
+        for _ in range(20_000):
+            yield "كلمة أخرى "  # ready at once, like a queue that filled up meanwhile
+
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    try:
+        pieces = [piece async for piece in stream_sentences(chunks())]
+    finally:
+        task.cancel()
+    assert "".join(pieces) == "كلمة أخرى " * 20_000
+    assert ticks >= 5, "the splitter never let another task run"

@@ -31,7 +31,7 @@ from .errors import (
     error_for_message,
 )
 from .pool import WebSocketPool
-from .text import split_for_limit
+from .text import iter_for_limit
 from .voices import (
     HAMSA,
     HAMSA_DEFAULT_DIALECT,
@@ -134,7 +134,7 @@ class HamsaClient(CloudClient):
         if is_custom_voice_id(settings.speaker) and settings.speaker not in self.preloaded:
             await self._preload_before_use(settings.speaker)
         # Most requests fit in one: skip the sentence splitter (same result, less work).
-        pieces = [text] if len(text) <= MAX_TEXT_CHARS else split_for_limit(text, MAX_TEXT_CHARS)
+        pieces = [text] if len(text) <= MAX_TEXT_CHARS else iter_for_limit(text, MAX_TEXT_CHARS)
         for piece in pieces:
             if piece.strip():
                 async for chunk in self._synthesize_piece(piece.strip(), settings):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .audio import AudioFormat, PcmChunk, PcmStreamDecoder
 from .errors import BadRequest, ProviderError, ProviderTimeout, ProviderUnavailable
-from .text import split_sentences
+from .text import iter_sentences
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class OfflineClient:
         settings = settings or OfflineVoiceSettings()
         if not text.strip():
             raise BadRequest("There is no text to speak.", provider=PROVIDER)
-        for sentence in split_sentences(text):
+        for sentence in iter_sentences(text):
             if sentence.strip():
                 async for chunk in self._speak(sentence.strip(), settings):
                     yield chunk
