@@ -39,6 +39,13 @@ from . import __version__
 from .fallback import FallbackPolicy
 from .handler import ArabicTtsEventHandler, ServerContext
 from .info import build_info
+from .limits import (
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_EVENT_BYTES,
+    DEFAULT_MAX_TEXT_CHARS,
+    ServerLimits,
+)
 from .logs import REDACTED, setup_logging
 from .providers import ProviderConfig, Providers
 from .text import ENGINES, ServerText
@@ -65,6 +72,13 @@ def _positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _non_negative_float(value: str) -> float:
+    number = float(value)
+    if not number >= 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
     return number
 
 
@@ -168,6 +182,39 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         default=None,
         help="another voice to try first when the requested one fails, e.g. faseeh-ar-najdi-male-2",
+    )
+    # What one client may cost the server (limits.py); a limit past which a client gets
+    # an error event and a closed connection.
+    parser.add_argument(
+        "--max-event-bytes",
+        type=_positive_int,
+        default=DEFAULT_MAX_EVENT_BYTES,
+        metavar="N",
+        help="largest event a client may send: header, data and payload together "
+        f"(default {DEFAULT_MAX_EVENT_BYTES})",
+    )
+    parser.add_argument(
+        "--max-text-chars",
+        type=_positive_int,
+        default=DEFAULT_MAX_TEXT_CHARS,
+        metavar="N",
+        help=f"longest text of one request, plain or streamed (default {DEFAULT_MAX_TEXT_CHARS})",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=_non_negative_float,
+        default=DEFAULT_IDLE_TIMEOUT,
+        metavar="S",
+        help="seconds a connection may send nothing while nothing is spoken for it, or read "
+        f"nothing of its reply, before it is closed; 0 = never (default {DEFAULT_IDLE_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help="most clients connected at once; the next one gets an error and is closed "
+        f"(default {DEFAULT_MAX_CONNECTIONS})",
     )
     parser.add_argument(
         "--zeroconf",
@@ -282,6 +329,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
             samples_per_chunk=args.samples_per_chunk,
             fallback=fallback_policy(args, catalog),
             text=text,
+            limits=server_limits(args),
         )
         _log_voices(args, context)
         _LOGGER.debug(
@@ -316,6 +364,16 @@ def fallback_policy(args: argparse.Namespace, catalog: VoiceCatalog) -> Fallback
         voices.append(catalog.resolve(SynthesizeVoice(name=OFFLINE_VOICE_NAME)))
     unique = {voice.name: voice for voice in voices}  # --fallback-voice offline-ar: once
     return FallbackPolicy(tuple(unique.values()))
+
+
+def server_limits(args: argparse.Namespace) -> ServerLimits:
+    """The limits from the command line (``--idle-timeout 0``: no idle limit)."""
+    return ServerLimits(
+        max_event_bytes=args.max_event_bytes,
+        max_text_chars=args.max_text_chars,
+        idle_timeout=args.idle_timeout or None,
+        max_connections=args.max_connections,
+    )
 
 
 def _log_voices(args: argparse.Namespace, context: ServerContext) -> None:

@@ -11,6 +11,10 @@ socket writes (header line, data, payload), and on loopback each write is a syst
 that also delivers the bytes to the client and wakes it. So the chunks cut from one
 provider frame are encoded here, byte for byte as ``wyoming`` encodes them, and leave in
 one write, AudioStart with the first of them and AudioStop with the last.
+
+A client that stops reading must not hold the reply (and the provider's socket) forever:
+when the connection's send buffer is full, waiting for it to drain is bounded by
+``drain_timeout`` and ends in ``ClientNotReading``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,11 @@ from wyoming.event import Event, write_event
 from wyoming.server import AsyncEventHandler
 
 WriteEvent = Callable[[Event], Awaitable[None]]
+
+
+class ClientNotReading(ConnectionError):
+    """The client accepted none of our audio for ``drain_timeout`` seconds."""
+
 
 # Encoded event prefixes, shared by every reply: (format, payload size) → bytes. Replies
 # use few sizes (the regular one, plus a shorter first and last), so this stays small.
@@ -50,9 +59,11 @@ class AudioRelay:
         samples_per_chunk: int,
         *,
         writer: asyncio.StreamWriter | None = None,
+        drain_timeout: float | None = None,
     ) -> None:
         self._write = write
         self._writer = writer if writer is not None else _plain_writer(write)
+        self._drain_timeout = drain_timeout
         self._samples_per_chunk = samples_per_chunk
         self._format: AudioFormat | None = None
         self._rechunker: Rechunker | None = None
@@ -127,7 +138,7 @@ class AudioRelay:
             parts.append(_encode(after))
         if parts:
             writer.writelines(parts)  # one system call for all of it
-            await writer.drain()
+            await drain(writer, self._drain_timeout)
 
     def _chunk_event(self, pcm: bytes) -> Event:
         assert self._format is not None
@@ -149,6 +160,22 @@ class AudioRelay:
         fmt = self._format
         _HEADS[(fmt.rate, fmt.width, fmt.channels, len(pcm))] = head
         return head
+
+
+async def drain(writer: asyncio.StreamWriter, timeout: float | None) -> None:
+    """``writer.drain()``, giving up after ``timeout`` seconds without room in the buffer."""
+    transport = writer.transport
+    if (
+        timeout is None
+        or transport.get_write_buffer_size() <= transport.get_write_buffer_limits()[0]
+    ):
+        await writer.drain()  # at or below the low mark writing is never paused: no timer
+        return
+    try:
+        async with asyncio.timeout(timeout):
+            await writer.drain()
+    except TimeoutError:
+        raise ClientNotReading(f"the client read nothing for {timeout:g} seconds") from None
 
 
 def _encode(event: Event) -> bytes:

@@ -29,6 +29,8 @@ from arabic_tts_core.voices import (
 )
 from wyoming.tts import SynthesizeVoice
 
+from .events import echo
+
 HAMSA_PREFIX = "hamsa-"
 FASEEH_PREFIX = "faseeh-"
 OFFLINE = "offline"
@@ -117,7 +119,7 @@ class VoiceCatalog:
             route = self._routes.get(voice.name) or self._by_lower.get(voice.name.lower())
             if route is None:
                 raise UnknownVoice(
-                    f"There is no voice named '{voice.name}'. Ask the server to describe "
+                    f"There is no voice named {echo(voice.name)}. Ask the server to describe "
                     "itself for the list of voices (for example hamsa-Salem or "
                     "faseeh-ar-najdi-male-2)."
                 )
@@ -137,7 +139,7 @@ class VoiceCatalog:
             for route in candidates:
                 if matches(route):
                     return route
-        raise UnknownVoice(f"There is no voice for language '{language}'.")
+        raise UnknownVoice(f"There is no voice for language {echo(language)}.")
 
 
 def build_catalog(
