@@ -137,7 +137,11 @@ class AudioRelay:
         if after is not None:
             parts.append(_encode(after))
         if parts:
-            writer.writelines(parts)  # one system call for all of it
+            # One system call for all of it. write(), not writelines(): before Python
+            # 3.12.9/3.13.2 writelines() never pauses the protocol (CPython gh-127655), so
+            # drain() would not wait for a client that stops reading and the reply would
+            # pile up in memory.
+            writer.write(parts[0] if len(parts) == 1 else b"".join(parts))
             await drain(writer, self._drain_timeout)
 
     def _chunk_event(self, pcm: bytes) -> Event:

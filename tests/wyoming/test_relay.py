@@ -13,7 +13,7 @@ from wyoming.event import Event, async_read_event, async_write_event
 from wyoming.server import AsyncEventHandler
 
 from tests.fakes.audio import pcm_for_text
-from wyoming_server.relay import AudioRelay, _plain_writer
+from wyoming_server.relay import AudioRelay, ClientNotReading, _plain_writer
 
 PCM = pcm_for_text("مرحبا بكم في البيت الذكي. كيف يمكنني مساعدتكم اليوم؟")
 FRAMES = [PCM[:4097], PCM[4097:4430], PCM[4430:9000], PCM[9000:]]  # odd cuts, like providers
@@ -71,7 +71,7 @@ async def test_direct_path_is_byte_identical_and_one_write_per_frame(
         await async_write_event(event, writer)
 
     relay = AudioRelay(write, 1024, writer=writer)
-    with patch.object(writer, "writelines", wraps=writer.writelines) as writelines:
+    with patch.object(writer, "write", wraps=writer.write) as written:
         await _relay_all(relay)
     received = await _read_all(reader, len(generic))
 
@@ -81,16 +81,36 @@ async def test_direct_path_is_byte_identical_and_one_write_per_frame(
     assert b"".join(e.payload or b"" for e in received) == PCM
     # One write per frame that completes a chunk (frame 2 is too short to complete one),
     # AudioStart riding with the first chunks and AudioStop with the tail.
-    writes = [list(call.args[0]) for call in writelines.call_args_list]
+    writes: list[bytes] = [call.args[0] for call in written.call_args_list]
     assert len(writes) == 4
-    assert writes[0][0].startswith(b'{"type": "audio-start"')
-    assert writes[-1][-1].startswith(b'{"type": "audio-stop"')
-    assert [sum(part.startswith(b'{"type": "audio-chunk"') for part in w) for w in writes] == [
-        2,
-        2,
-        12,
-        1,
-    ]
+    assert writes[0].startswith(b'{"type": "audio-start"')
+    assert writes[-1].rfind(b'{"type": "audio-stop"') > writes[-1].rfind(b'{"type": "audio-chunk"')
+    assert [w.count(b'{"type": "audio-chunk"') for w in writes] == [2, 2, 12, 1]
+
+
+async def test_a_client_that_stops_reading_holds_at_most_a_buffer_then_fails(
+    pipe: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+) -> None:
+    """Back-pressure reaches the reply: it waits (bounded) instead of piling audio up.
+
+    Python before 3.12.9/3.13.2 never paused a protocol from writelines() (gh-127655): a
+    relay writing that way kept accepting audio for a client that read nothing.
+    """
+    _, writer = pipe  # the far end never reads
+    writer.transport.set_write_buffer_limits(high=65536)
+    relay = AudioRelay(_never_called, 1024, writer=writer, drain_timeout=0.5)
+    frame = PCM[:4096]
+    largest = 0
+    with pytest.raises(ClientNotReading):
+        async with asyncio.timeout(30):
+            for _ in range(10_000):  # 40 MB if nothing pushed back
+                await relay.feed(PcmChunk(AudioFormat(16000), frame))
+                largest = max(largest, writer.transport.get_write_buffer_size())
+    assert largest <= 65536 + 2 * len(frame) + 1024
+
+
+async def _never_called(event: Event) -> None:
+    raise AssertionError("the direct path writes to the stream writer itself")
 
 
 async def test_direct_path_across_replies_formats_and_sizes(
