@@ -135,7 +135,7 @@ class ArabicTtsEventHandler(AsyncEventHandler):
                 if event is None:
                     break
                 idle.touch()
-                if not await self.handle_event(event):
+                if not await self.handle_event(event) or self.writer.is_closing():
                     break
                 await asyncio.sleep(0)  # a client sending fast does not keep the loop
             if self._idle_expired and self._feed is not None:
@@ -167,6 +167,7 @@ class ArabicTtsEventHandler(AsyncEventHandler):
     def _on_idle(self) -> None:
         """Nothing happened for --idle-timeout: end the read loop (and a stalled write)."""
         self._idle_expired = True
+        self._is_running = False
         transport = self.writer.transport
         if transport.get_write_buffer_size():
             transport.abort()  # it does not read what we sent either
