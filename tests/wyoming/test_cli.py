@@ -12,6 +12,7 @@ import pytest
 from wyoming.server import AsyncTcpServer
 
 from wyoming_server import __main__ as cli
+from wyoming_server.limits import ServerLimits
 from wyoming_server.logs import REDACTED, RedactingFilter
 
 from .conftest import REPO_ROOT, ServerProcess, free_port
@@ -57,6 +58,24 @@ def test_defaults_match_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
     assert args.offline
     assert args.fallback == "offline"
     assert args.fallback_voice is None
+    assert cli.server_limits(args) == ServerLimits(
+        max_event_bytes=1024 * 1024,
+        max_text_chars=100_000,
+        idle_timeout=60.0,
+        max_connections=64,
+    )
+
+
+def test_limit_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    _espeak(monkeypatch, installed=True)
+    args = cli.parse_args(
+        [
+            *("--max-event-bytes", "4096", "--max-text-chars", "500"),
+            *("--idle-timeout", "2.5", "--max-connections", "3"),
+        ]
+    )
+    assert cli.server_limits(args) == ServerLimits(4096, 500, 2.5, 3)
+    assert cli.server_limits(cli.parse_args(["--idle-timeout", "0"])).idle_timeout is None
 
 
 def test_faseeh_region_sets_both_addresses_and_explicit_urls_win() -> None:
@@ -136,6 +155,10 @@ def test_flags_override_env_and_repeat(monkeypatch: pytest.MonkeyPatch) -> None:
         (["--hamsa-api-key", "h", "--samples-per-chunk", "0"], True, "must be at least 1"),
         (["--hamsa-api-key", "h", "--provider-timeout", "0"], True, "greater than 0"),
         (["--hamsa-api-key", "h", "--uri", "stdio://", "--zeroconf"], True, "needs a tcp://"),
+        (["--max-event-bytes", "0"], True, "must be at least 1"),
+        (["--max-text-chars", "-5"], True, "must be at least 1"),
+        (["--idle-timeout", "-1"], True, "must be 0 or more"),
+        (["--max-connections", "0"], True, "must be at least 1"),
     ],
 )
 def test_bad_command_lines_exit_with_a_reason(
