@@ -130,32 +130,46 @@ class ArabicTtsEventHandler(AsyncEventHandler):
         limits = self._context.limits
         idle = self._idle = IdleTimer(limits.idle_timeout, self._busy, self._on_idle)
         try:
+            failure = await self._read_events()
+            if failure is None and self._idle_expired and self._feed is not None:
+                failure = ProviderTimeout(
+                    f"No text arrived for {limits.idle_timeout:g} seconds in this "
+                    "stream (--idle-timeout), so the server closed it."
+                )
+            if failure is not None:
+                await self._refuse(failure)
+        finally:
+            idle.cancel()
+            self._idle = None
+            await self.disconnect()
+            self.writer.close()
+
+    async def _read_events(self) -> TtsError | None:
+        """The read loop; returns the error to answer, if any.
+
+        The error is returned, not raised on: answering takes up to LINGER_AFTER_ERROR,
+        and an exception's traceback would keep the reader's frames (and a refused
+        event's bytes) alive that long.
+        """
+        limits = self._context.limits
+        assert self._idle is not None
+        try:
             while self._is_running:
                 event = await read_event(self.reader, limits.max_event_bytes)
                 if event is None:
                     break
-                idle.touch()
+                self._idle.touch()
                 if not await self.handle_event(event) or self.writer.is_closing():
                     break
                 await asyncio.sleep(0)  # a client sending fast does not keep the loop
-            if self._idle_expired and self._feed is not None:
-                await self._refuse(
-                    ProviderTimeout(
-                        f"No text arrived for {limits.idle_timeout:g} seconds in this "
-                        "stream (--idle-timeout), so the server closed it."
-                    )
-                )
         except TtsError as err:
-            await self._refuse(err)
+            return _detached(err)
         except ConnectionError as err:
             _LOGGER.debug("Client connection lost (%s)", type(err).__name__)
         except Exception:
             _LOGGER.exception("Unexpected error while reading a client's events")
-            await self._refuse(ProviderError("The server failed unexpectedly."))
-        finally:
-            idle.cancel()
-            await self.disconnect()
-            self.writer.close()
+            return ProviderError("The server failed unexpectedly.")
+        return None
 
     def _busy(self) -> bool:
         """A reply is being spoken (a stream waiting for text does not count)."""
