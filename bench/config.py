@@ -46,6 +46,11 @@ class BenchConfig:
     saturated_streams: int = 20
     saturated_text_chars: int = 1900  # 38 s of audio per stream, under Hamsa's 2000 limit
     samples_per_chunk: int = 1024
+    # One client must not cost the others: Describe during a long text, a slow reader.
+    long_text_chars: int = 100_000
+    long_text_describes: int = 500  # one every 10 ms
+    slow_reader_text_chars: int = 60_000  # 20 minutes of audio, none of it read
+    slow_reader_seconds: float = 5.0
     ha: bool = True
     ha_cold_runs: int = 3
     ha_warm_requests: int = 20
@@ -73,6 +78,8 @@ class BenchConfig:
             concurrent_stagger=0.05,
             saturated_streams=4,
             saturated_text_chars=400,
+            long_text_describes=50,
+            slow_reader_seconds=1.5,
             ha_cold_runs=1,
             ha_warm_requests=3,
             target_concurrency=10,

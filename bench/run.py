@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import frontend
+from . import hostile
 from . import wyoming_client as wy
 from .analysis import (
     FakeLog,
@@ -127,6 +128,7 @@ class Runner:
             await self.warm()
             await self.streaming()
             await self.concurrency()
+            await self.hostile()
             self.log("front-end on a first sentence")
             self.results["frontend"] = frontend.measure(self.config.quick)
             await self._server.stop()
@@ -508,7 +510,34 @@ class Runner:
             }
         return out
 
-    # --- 7. Home Assistant ---------------------------------------------------------------
+    # --- 7. One client must not cost the others ----------------------------------------------
+
+    async def hostile(self) -> None:
+        """Describe while a 100,000-character text is spoken; RSS under a client that never
+        reads (the fake unpaced, so the whole reply is ready to pile up)."""
+        config = self.config
+        self.log(f"Describe while a {config.long_text_chars}-character text is spoken")
+        long = await hostile.describe_under_long_text(
+            self._server.port, VOICES["hamsa"], config.long_text_chars, config.long_text_describes
+        )
+        long["idle"] = self.results["describe"]["ours"]
+        await self.drain()
+        self.log("server memory under a client that never reads")
+        await self._fakes.call("pace", realtime_factor=None)
+        try:
+            slow = await hostile.slow_reader(
+                self._server.port,
+                self._server.pid,
+                VOICES["hamsa"],
+                config.slow_reader_text_chars,
+                config.slow_reader_seconds,
+            )
+        finally:
+            await self._fakes.call("pace", realtime_factor=config.timing.realtime_factor)
+        await self.drain()
+        self.results["hostile"] = {"describe_under_long_text": long, "slow_reader": slow}
+
+    # --- 8. Home Assistant ---------------------------------------------------------------
 
     async def home_assistant(self) -> None:
         """bench/test_ha_latency.py under Home Assistant's test harness (a subprocess)."""

@@ -20,6 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 READY_GUARD = 60.0
 STOP_GUARD = 10.0
 POLL = 0.005
+BENCH_MAX_CONNECTIONS = 1000
 
 
 def free_port() -> int:
@@ -74,6 +75,10 @@ class ServerProcess:
             fakes["faseeh_api"],
             "--samples-per-chunk",
             str(samples_per_chunk),
+            # Up to 100 concurrent streams plus the measuring clients: more than a home's
+            # default of 64 connections.
+            "--max-connections",
+            str(BENCH_MAX_CONNECTIONS),
             *extra_args,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=log,

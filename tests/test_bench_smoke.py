@@ -41,6 +41,10 @@ def test_quick_bench_reports_every_figure(tmp_path: Path) -> None:
         assert results[figure]["faseeh_rest"]["ours"]["n"] > 0, figure
         assert results[figure]["faseeh_rest"]["floor"]["n"] > 0, figure
     assert results["concurrency"]["levels"]
+    long = results["hostile"]["describe_under_long_text"]
+    assert long["ours"]["n"] > 0 and not long["describe_failures"], long
+    assert long["long_reply_audio_mb"] > 0 and not long["long_reply_errors"], long
+    assert results["hostile"]["slow_reader"]["rss_peak_mb"] > 0
     assert set(results["targets"]) == {
         "added_ttfa_p50_warm_ms",
         f"chunk_p99_at_{results['meta']['config']['target_concurrency']}_streams_ms",
