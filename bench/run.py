@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import frontend
-from . import hostile
+from . import frontend, hostile
 from . import wyoming_client as wy
 from .analysis import (
     FakeLog,

@@ -296,7 +296,7 @@ class ArabicTtsEventHandler(AsyncEventHandler):
     async def _reply_to_text(self, synthesize: Synthesize) -> None:
         route = self._context.catalog.resolve(synthesize.voice)
         text = synthesize.text
-        text = self._context.text.clean_text(route, text, requested_ssml(synthesize))
+        text = await self._context.text.clean_text(route, text, requested_ssml(synthesize))
         _LOGGER.debug("Synthesizing %d characters with %s", len(text), route.name)
         chain = self._context.fallback.chain(route)
         relay = self._relay()

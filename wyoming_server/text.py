@@ -20,7 +20,7 @@ from arabic_tts_core.frontend import (
     EngineText,
     TextPolicy,
     Vowelizer,
-    clean_markup,
+    clean_markup_async,
     clean_markup_stream,
     tashkeel_available,
 )
@@ -91,11 +91,11 @@ class ServerText:
             with contextlib.suppress(Exception):
                 await self._warm_task
 
-    def clean_text(self, route: VoiceRoute, text: str, ssml: bool | None) -> str:
+    async def clean_text(self, route: VoiceRoute, text: str, ssml: bool | None) -> str:
         """The markup step on a plain request; BadRequest when nothing is left to say."""
         if not self.policy(route).markup:
             return text
-        cleaned = clean_markup(text, ssml)
+        cleaned = await clean_markup_async(text, ssml)
         if not has_words(cleaned):
             raise BadRequest(NOTHING_TO_SAY)
         return cleaned

@@ -46,7 +46,13 @@ from .core.audio import AudioFormat, PcmChunk, resample, wav_header
 from .core.errors import AuthFailed, BadRequest, InsufficientFunds, TtsError, UnknownVoice
 from .core.faseeh import DEFAULT_RATE as FASEEH_RATE
 from .core.faseeh import FaseehClient, FaseehVoiceSettings
-from .core.frontend import HA_STEPS, EngineText, TextPolicy, clean_markup, clean_markup_stream
+from .core.frontend import (
+    HA_STEPS,
+    EngineText,
+    TextPolicy,
+    clean_markup_async,
+    clean_markup_stream,
+)
 from .core.hamsa import PCM_RATE as HAMSA_RATE
 from .core.hamsa import HamsaClient, HamsaVoiceSettings
 from .core.providers import VoiceSettings, sentence_options
@@ -197,7 +203,8 @@ class ArabicTtsEntity(TextToSpeechEntity):
         fmt: AudioFormat | None = None
         parts: list[bytes] = []
         try:
-            audio = self._text.wrap(partial(self._speak, settings=settings))(self._clean(message))
+            cleaned = await self._async_clean(message)
+            audio = self._text.wrap(partial(self._speak, settings=settings))(cleaned)
             async with contextlib.aclosing(audio):
                 async for chunk in audio:
                     fmt = fmt or chunk.format
@@ -238,14 +245,15 @@ class ArabicTtsEntity(TextToSpeechEntity):
             yield wav_header(self._fallback_format())
         self._succeeded()
 
-    def _clean(self, message: str) -> str:
-        """The markup step on a whole message (SSML when it starts with <speak>).
+    async def _async_clean(self, message: str) -> str:
+        """The markup step on a whole message (SSML when it starts with <speak>; a long
+        message is cleaned off Home Assistant's event loop).
 
         Raises BadRequest when nothing speakable is left (the caller translates it).
         """
         if not self._text.policy.markup:
             return message
-        cleaned = clean_markup(message)
+        cleaned = await clean_markup_async(message)
         if has_words(message) and not has_words(cleaned):
             raise BadRequest("The message has nothing to speak once its markup is removed.")
         return cleaned

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import AsyncGenerator, AsyncIterator
 
 import pytest
@@ -17,6 +18,7 @@ from arabic_tts_core.frontend import (
     verbalize,
 )
 from arabic_tts_core.frontend.numbers import cardinal, ordinal
+from arabic_tts_core.frontend.offload import OFF_LOOP_CHARS, run_text_step
 from arabic_tts_core.frontend.pauses import (
     PAUSE_RE,
     marker_ms,
@@ -235,3 +237,18 @@ def test_tashkeel_never_changes_letters_and_pauses_without_case_endings() -> Non
     assert keep_letters("باب المرآب", "بَابُ المَرَابِ") == "بَابُ المرآب"
     assert keep_letters("كلمة واحدة", "كَلِمَةٌ") == "كلمة واحدة"  # words lost: keep all
     assert pausal_form("فَتَحَ البَابُ. مَرْحَبًا") == "فَتَحَ البَاب. مَرْحَبًا"
+
+
+async def test_long_text_steps_run_off_the_event_loop() -> None:
+    """Past OFF_LOOP_CHARS a text step runs in a worker thread (the loop keeps serving);
+    short texts stay on the loop, where a thread hop would cost more than the work."""
+    threads: list[threading.Thread] = []
+
+    def step(text: str) -> str:
+        threads.append(threading.current_thread())
+        return text.upper()
+
+    assert await run_text_step(step, "a" * OFF_LOOP_CHARS) == "A" * OFF_LOOP_CHARS
+    assert await run_text_step(step, "b" * (OFF_LOOP_CHARS + 1)) == "B" * (OFF_LOOP_CHARS + 1)
+    assert threads[0] is threading.main_thread()
+    assert threads[1] is not threading.main_thread()

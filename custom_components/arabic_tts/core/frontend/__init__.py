@@ -9,7 +9,13 @@ per engine (policy.py). No Home Assistant imports; both front doors use it.
 from __future__ import annotations
 
 from .engine import EngineText, silence
-from .markup import MarkupCleaner, clean_markup, clean_markup_stream, is_ssml_format
+from .markup import (
+    MarkupCleaner,
+    clean_markup,
+    clean_markup_async,
+    clean_markup_stream,
+    is_ssml_format,
+)
 from .policy import ENGINE_DEFAULTS, HA_STEPS, STEPS, TextPolicy, parse_steps
 from .tashkeel import Vowelizer, tashkeel_available
 from .verbalize import verbalize
@@ -23,6 +29,7 @@ __all__ = [
     "TextPolicy",
     "Vowelizer",
     "clean_markup",
+    "clean_markup_async",
     "clean_markup_stream",
     "is_ssml_format",
     "parse_steps",

@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, Callable
 
 from ..audio import AudioFormat, PcmChunk
 from ..text import has_words
+from .offload import run_text_step
 from .pauses import has_pauses, split_pauses, to_break_tags
 from .policy import TextPolicy
 from .tashkeel import Vowelizer
@@ -54,8 +55,9 @@ class EngineText:
         return text
 
     async def prepare_async(self, text: str) -> str:
-        """``prepare`` plus tashkeel, which runs in a worker thread (ONNX inference)."""
-        text = self.prepare(text)
+        """``prepare`` (in a thread when the text is long) plus tashkeel, which always runs
+        in a worker thread (ONNX inference)."""
+        text = await run_text_step(self.prepare, text)
         if self._vowelizer is not None and has_words(text):
             text = await asyncio.to_thread(self._vowelizer.vowelize, text)
         return text

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterable
 
 from .markdown import MarkdownToText
+from .offload import run_text_step
 from .ssml import SsmlToText, looks_like_ssml
 
 SSML = "ssml"
@@ -78,6 +79,11 @@ def clean_markup(text: str, ssml: bool | None = None) -> str:
     """The markup step on a whole text."""
     cleaner = MarkupCleaner(ssml)
     return cleaner.feed(text) + cleaner.flush()
+
+
+async def clean_markup_async(text: str, ssml: bool | None = None) -> str:
+    """``clean_markup`` without holding the event loop on a long text."""
+    return await run_text_step(lambda whole: clean_markup(whole, ssml), text)
 
 
 async def clean_markup_stream(
