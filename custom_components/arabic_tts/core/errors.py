@@ -89,19 +89,59 @@ ERROR_CODES: tuple[str, ...] = (
 )
 
 
+def quota_exhausted(message: str, *, provider: str) -> InsufficientFunds:
+    """The plan's allowance is used up: no retry helps until it renews or is upgraded."""
+    return InsufficientFunds(
+        f"The {provider} plan's text-to-speech allowance is used up ({message}). Upgrade the "
+        "plan or wait until its allowance renews.",
+        provider=provider,
+        provider_text=message,
+    )
+
+
+# Words tested in this order: the first group that matches decides. Rate and quota words
+# come before key words because Hamsa says "Rate limit exceeded for this API key", and
+# request-shape words before voice words because it says "speaker is required".
+_QUOTA_WORDS = ("usage limit", "quota")
+_RATE_WORDS = ("rate limit", "concurren", "too many")
+_FUNDS_WORDS = ("wallet", "balance", "insufficient", "credit")
+_KEY_WORDS = ("api key", "apikey", "unauthori", "authenticat")
+_REQUEST_WORDS = ("required", "invalid payload", "invalid message", "validation", "too long")
+_VOICE_WORDS = (
+    "not owned",
+    "voice not found",
+    "unknown voice",
+    "invalid voice",
+    "speaker",
+    "dialect",
+    "model not found",
+)
+_BAD_REQUEST_WORDS = ("text", "payload", "not supported", "invalid")
+
+
 def error_for_message(message: str, *, provider: str) -> TtsError:
-    """Classify a free-text provider error (no numeric code) by what it says."""
+    """Classify a free-text provider error (no numeric code) by what it says.
+
+    The provider's text is kept verbatim in ``provider_text``.
+    """
     lowered = message.lower()
-    if any(word in lowered for word in ("api key", "apikey", "unauthori", "authenticat")):
-        return AuthFailed(f"{provider} refused the API key: {message}", provider=provider)
-    if any(word in lowered for word in ("wallet", "balance", "insufficient", "credit")):
-        return InsufficientFunds(
-            f"{provider} wallet has insufficient balance: {message}", provider=provider
-        )
-    if any(word in lowered for word in ("rate limit", "concurren", "too many")):
-        return RateLimited(f"{provider} is rate limiting requests: {message}", provider=provider)
-    if any(word in lowered for word in ("voice not found", "speaker", "model not found")):
-        return UnknownVoice(f"{provider} does not know this voice: {message}", provider=provider)
-    if any(word in lowered for word in ("text", "payload", "validation", "too long", "required")):
-        return BadRequest(f"{provider} refused the request: {message}", provider=provider)
-    return ProviderError(f"{provider} reported an error: {message}", provider=provider)
+
+    def has(words: tuple[str, ...]) -> bool:
+        return any(word in lowered for word in words)
+
+    text = {"provider": provider, "provider_text": message}
+    if has(_QUOTA_WORDS):
+        return quota_exhausted(message, provider=provider)
+    if has(_RATE_WORDS):
+        return RateLimited(f"{provider} is rate limiting requests: {message}", **text)
+    if has(_FUNDS_WORDS):
+        return InsufficientFunds(f"{provider} wallet has insufficient balance: {message}", **text)
+    if has(_KEY_WORDS):
+        return AuthFailed(f"{provider} refused the API key: {message}", **text)
+    if has(_REQUEST_WORDS):
+        return BadRequest(f"{provider} refused the request: {message}", **text)
+    if has(_VOICE_WORDS):
+        return UnknownVoice(f"{provider} does not know this voice: {message}", **text)
+    if has(_BAD_REQUEST_WORDS):
+        return BadRequest(f"{provider} refused the request: {message}", **text)
+    return ProviderError(f"{provider} reported an error: {message}", **text)

@@ -18,6 +18,7 @@ from .errors import (
     RateLimited,
     TtsError,
     UnknownVoice,
+    quota_exhausted,
 )
 
 _LOGGER = logging.getLogger(__name__)
@@ -41,6 +42,23 @@ def error_for_status(status: int, detail: str, *, provider: str, what: str) -> T
             f"{provider} had a server error ({status}) while {what}{detail}", provider=provider
         )
     return ProviderError(f"{provider} answered {status} while {what}{detail}", provider=provider)
+
+
+# Hamsa answers HTTP 429 both for a rate limit ({"code": 429, ...}) and for a plan whose
+# allowance is used up ({"code": 10429, "message": "You have reached your text-to-speech
+# usage limit!"}): the second is not worth retrying.
+QUOTA_BODY_CODE = 10429
+
+
+def _is_quota(status: int, body: Any) -> bool:
+    return status == 429 and isinstance(body, dict) and body.get("code") == QUOTA_BODY_CODE
+
+
+def _provider_text(status: int, body: Any, detail: str) -> str:
+    """The provider's own words, verbatim: status, body code and message."""
+    code = body.get("code", body.get("errorCode")) if isinstance(body, dict) else None
+    parts = [f"HTTP {status}", *([f"code {code}"] if code is not None else [])]
+    return ", ".join(parts) + (f": {detail}" if detail else "")
 
 
 def _detail(body: Any) -> str:
@@ -75,13 +93,19 @@ async def request_json(
                     detail = _detail(body)
                     if status_errors and response.status in status_errors:
                         error_type = status_errors[response.status]
-                        return_error = error_type(
+                        error = error_type(
                             f"{provider} refused the request while {what}"
                             + (f": {detail}" if detail else ""),
                             provider=provider,
                         )
-                        raise return_error
-                    raise error_for_status(response.status, detail, provider=provider, what=what)
+                    elif _is_quota(response.status, body):
+                        error = quota_exhausted(detail or "usage limit", provider=provider)
+                    else:
+                        error = error_for_status(
+                            response.status, detail, provider=provider, what=what
+                        )
+                    error.provider_text = _provider_text(response.status, body, detail)
+                    raise error
                 return body
     except TimeoutError as err:
         raise ProviderTimeout(f"{provider} did not answer in {timeout:g} s while {what}") from err
