@@ -2,14 +2,22 @@
 
 It follows /work/shared/providers.md, including the odd cases (unaligned frames, a WAV
 header glued to the first frame, 640-byte glitch replies, 4001/4003 closes), so the client
-code can be tested against every variant without the real service.
+code can be tested against every variant without the real service:
+
+- the catalogue tags voices with BCP-47 (`ar-EG`), one entry and id per speaker and
+  accent; `GET /v2/tts/voices` lists those built-ins (ids and `dialect.languageCode`) as
+  well as clones; a built-in id is accepted as `speaker` (`accept_ids`) and its preload
+  answers 404; any known name speaks in any dialect, an unknown name gets "aborted";
+- every error text the real service is known to send (WebSocket payloads through
+  `Fault.error`, REST `{"code", "message"}` bodies through `rest_errors`);
+- a connection-rate limit (`connect_min_interval`): a connection opened too soon after
+  the previous one answers its first request with one 640-byte frame, then `end`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +26,14 @@ from aiohttp import WSMessage, WSMsgType, web
 from multidict import CIMultiDict
 
 from .audio import mulaw_encode, pcm_for_text, wav_header_streaming
+from .hamsa_catalog import (
+    ACCEPTED_DIALECTS,
+    DIALECT_TAGS,
+    DIALECTS,
+    CatalogVoice,
+    default_catalog,
+    speaker_id,
+)
 from .server import (
     Conn,
     ConnBasics,
@@ -31,60 +47,35 @@ from .server import (
 WS_PATH = "/v1/realtime/ws"
 MAX_TEXT_CHARS = 2000
 SHORT_REPLY_BYTES = 640
+PROJECT_ID = "project-1"
 
 INFO_MESSAGE = "Connected to realtime WebSocket server"
 ACK_MESSAGE = "Real time text to speach connection establesh"
 END_MESSAGE = "End of TTS stream"
 ABORTED_MESSAGE = "TTS stream error: aborted"
 
-SPEAKERS_BY_DIALECT: dict[str, tuple[str, ...]] = {
-    "pls": ("Amjad", "Layan"),
-    "egy": ("Mariam", "Samir"),
-    "syr": ("Dalal", "Mais"),
-    "irq": ("Lyali", "Fatma"),
-    "jor": ("Lana", "Jasem"),
-    "leb": ("Carla", "Majd"),
-    "ksa": ("Hiba", "Fahd"),
-    "uae": ("Salma", "Dima"),
-    "bah": ("Mazen", "Ruba"),
-    "qat": ("Deema", "Faisal"),
-    "kuw": ("Mai", "Hatem"),
-    "oma": ("Aisha", "Jaber"),
-    "msa": ("Salem", "Tamim"),
-    "ar-sa": ("Khalid", "Rahma"),
-    "en": ("Emma", "James"),
-}
-DIALECTS: frozenset[str] = frozenset(SPEAKERS_BY_DIALECT)
-ACCEPTED_DIALECTS: frozenset[str] = DIALECTS | {"modern"}
+# Error texts the real service sends (providers.md, [3p] SpekoAI and others), verbatim.
+RATE_LIMIT_MESSAGE = "Rate limit exceeded for this API key"
+USAGE_LIMIT_MESSAGE = "You have reached your text-to-speech usage limit!"
+INSUFFICIENT_FUNDS_MESSAGE = "Insufficient funds"
+KEY_INACTIVE_MESSAGE = "API key is inactive"
+NOT_OWNED_MESSAGE = "Voice not owned by this project"
+INVALID_PAYLOAD_MESSAGE = "invalid payload"
+INVALID_FORMAT_MESSAGE = "invalid message format"
+NOT_SUPPORTED_MESSAGE = "Dialect xyz not supported"
 
-_MALE = frozenset(
-    {
-        "Amjad", "Samir", "Jasem", "Majd", "Fahd", "Mazen", "Faisal", "Hatem", "Jaber",
-        "Salem", "Tamim", "Khalid", "James",
-    }
-)  # fmt: skip
+# REST error bodies `{"code", "message"}` (HTTP status, body), verbatim from live probes.
+QUOTA_BODY: tuple[int, dict[str, Any]] = (429, {"code": 10429, "message": USAGE_LIMIT_MESSAGE})
+RATE_LIMIT_BODY: tuple[int, dict[str, Any]] = (429, {"code": 429, "message": RATE_LIMIT_MESSAGE})
+UNAUTHORIZED_BODY: tuple[int, dict[str, Any]] = (401, {"code": 401, "message": "Unauthorized"})
+SPEAKER_REQUIRED_BODY: tuple[int, dict[str, Any]] = (
+    400,
+    {"code": 400, "message": "speaker is required"},
+)
 
 _UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-
-
-def default_speakers() -> dict[str, str]:
-    """Built-in speaker name -> dialect code, the catalogue from providers.md."""
-    return {name: dialect for dialect, names in SPEAKERS_BY_DIALECT.items() for name in names}
-
-
-def speaker_gender(name: str) -> str:
-    """Gender shown in the catalogue; guessed from the name (the docs do not say)."""
-    return "male" if name in _MALE else "female"
-
-
-def speaker_id(name: str) -> str:
-    """Catalogue id of a built-in speaker: a stable UUID, deliberately not the name.
-
-    The WebSocket wants the *name* as `speaker`; a client that sends the id gets "aborted".
-    """
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"hamsa-speaker:{name}"))
 
 
 def is_uuid(value: object) -> bool:
@@ -125,9 +116,17 @@ class ConnRecord:
     close_code: int | None = None  # code the *server* closed with; None if it did not
     aborted: bool = False  # server dropped TCP without a close frame
     open: bool = True
+    throttled: bool = False  # opened too soon after the previous one (connection-rate mode)
 
 
-class FakeHamsa(FakeServerBase[ConnRecord, Conn[ConnRecord]]):
+@dataclass(eq=False)
+class HamsaConn(Conn[ConnRecord]):
+    """Runtime state of one connection: how many requests it has answered."""
+
+    answered: int = 0
+
+
+class FakeHamsa(FakeServerBase[ConnRecord, HamsaConn]):
     """Fake api.tryhamsa.com on 127.0.0.1: `async with FakeHamsa() as fake: fake.ws_url`."""
 
     key_header = "X-Api-Key"
@@ -147,12 +146,49 @@ class FakeHamsa(FakeServerBase[ConnRecord, Conn[ConnRecord]]):
         self.wav_rate: int = 22050
         self.send_info: bool = True
         self.faults: list[Fault] = []
-        self.speakers: dict[str, str] = default_speakers()
+        # Built-in voices in `GET /v2/tts/voices/catalog` (one entry per speaker and accent).
+        self.catalog: list[CatalogVoice] = default_catalog()
+        # Built-in voices listed only by `GET /v2/tts/voices`, not by the catalogue.
+        self.unlisted_builtins: list[CatalogVoice] = []
+        # Speaker name -> the tag the catalogue shows instead of its dialect's (odd tags).
+        self.catalog_tags: dict[str, str] = {}
+        # Whether `GET /v2/tts/voices` lists built-in voices beside the clones.
+        self.list_builtins: bool = True
+        # Whether the WebSocket takes a catalogue id as `speaker` (the evidence is from REST).
+        self.accept_ids: bool = True
         self.custom_voices: dict[str, str] = {}
         self.preloaded: set[str] = set()
         self.preload_status: int | None = None
-        # Recordings.
+        # REST path -> (status, JSON body) answered instead of the endpoint's own reply.
+        self.rest_errors: dict[str, tuple[int, dict[str, Any]]] = {}
+        # Connection-rate limit: a connection opened less than this many seconds after the
+        # previous one answers its first request with one 640-byte frame, then `end`.
+        self.connect_min_interval: float | None = None
+        self._last_accept: float | None = None
+        # Recordings. Each request is its payload plus `connection_index` and `voice_name`
+        # (the speaker name the fake resolved, ids included; None if refused).
         self.requests: list[dict[str, Any]] = []
+        self.short_replies: list[int] = []  # connection index of every 640-byte reply
+
+    # ----------------------------------------------------------------- catalogue
+
+    def builtin_voices(self) -> list[CatalogVoice]:
+        """Every built-in voice the service knows (listed in the catalogue or not)."""
+        return [*self.catalog, *self.unlisted_builtins]
+
+    def voice_by_id(self, voice_id: str) -> CatalogVoice | None:
+        """The built-in voice with this catalogue id."""
+        return next((v for v in self.builtin_voices() if v.id == voice_id.lower()), None)
+
+    def voice_id(self, name: str, dialect: str) -> str:
+        """Catalogue id of a built-in voice (KeyError if the fake does not list it)."""
+        for voice in self.builtin_voices():
+            if (voice.name, voice.dialect) == (name, dialect):
+                return voice.id
+        raise KeyError((name, dialect))
+
+    def _tag(self, voice: CatalogVoice) -> str:
+        return self.catalog_tags.get(voice.name, voice.language)
 
     # ----------------------------------------------------------------- REST
 
@@ -164,7 +200,7 @@ class FakeHamsa(FakeServerBase[ConnRecord, Conn[ConnRecord]]):
         app.router.add_get("/v2/tts/voices", self._voices_handler)
 
     def _forced_response(self, status: int) -> web.Response:
-        """Hamsa's generic `{"success": false}` body."""
+        """Hamsa's `{"code", "message"}` body (plus `success: false`)."""
         return _status_response(status)
 
     def _rest_key(self, request: web.Request) -> str | None:
@@ -175,14 +211,23 @@ class FakeHamsa(FakeServerBase[ConnRecord, Conn[ConnRecord]]):
         key = auth[len("Token ") :]
         return key if key in self.valid_keys or key in self.empty_wallet_keys else None
 
-    async def _project_handler(self, request: web.Request) -> web.Response:
+    def _refusal(self, request: web.Request) -> web.Response | None:
+        """401 for a bad key, a configured `rest_errors` answer, or None to go on."""
         if self._rest_key(request) is None:
             return _unauthorized()
-        return web.json_response({"data": {"id": "project-1", "name": "Fake"}})
+        if (forced := self.rest_errors.get(request.path)) is not None:
+            status, body = forced
+            return web.json_response(body, status=status)
+        return None
+
+    async def _project_handler(self, request: web.Request) -> web.Response:
+        if (refusal := self._refusal(request)) is not None:
+            return refusal
+        return web.json_response({"data": {"id": PROJECT_ID, "name": "Fake"}})
 
     async def _preload_handler(self, request: web.Request) -> web.Response:
-        if self._rest_key(request) is None:
-            return _unauthorized()
+        if (refusal := self._refusal(request)) is not None:
+            return refusal
         if self.preload_status is not None and self.preload_status != 200:
             return _status_response(self.preload_status)
         try:
@@ -191,11 +236,12 @@ class FakeHamsa(FakeServerBase[ConnRecord, Conn[ConnRecord]]):
             body = None
         voice_id = body.get("voiceId") if isinstance(body, dict) else None
         if not is_uuid(voice_id):
-            return web.json_response({"success": False, "message": "Invalid voice id"}, status=400)
+            return _error(400, "Invalid voice id")
         assert isinstance(voice_id, str)
         known = {k.lower() for k in self.custom_voices}
         if voice_id.lower() not in known:
-            return web.json_response({"success": False, "message": "Voice not found"}, status=404)
+            # Built-in voices are not clones: there is nothing to preload.
+            return _error(404, "Voice not found")
         self.preloaded.add(voice_id.lower())
         return web.json_response(
             {
@@ -206,37 +252,44 @@ class FakeHamsa(FakeServerBase[ConnRecord, Conn[ConnRecord]]):
         )
 
     async def _catalog_handler(self, request: web.Request) -> web.Response:
-        if self._rest_key(request) is None:
-            return _unauthorized()
+        if (refusal := self._refusal(request)) is not None:
+            return refusal
         voices = [
-            {"id": speaker_id(name), "name": name, "language": dialect,
-             "gender": speaker_gender(name)}
-            for name, dialect in self.speakers.items()
-        ]  # fmt: skip
+            {"id": v.id, "name": v.name, "language": self._tag(v), "gender": v.gender}
+            for v in self.catalog
+        ]
         return web.json_response({"voices": voices})
 
     async def _voices_handler(self, request: web.Request) -> web.Response:
-        if self._rest_key(request) is None:
-            return _unauthorized()
+        """Built-ins (with ids) and clones, `data.voices[]` of `{id, name, dialect}`."""
+        if (refusal := self._refusal(request)) is not None:
+            return refusal
         try:
             page = int(request.query.get("page", "1"))
             per_page = int(request.query.get("perPage", "20"))
         except ValueError:
             page = per_page = 0
         if page < 1 or per_page < 1:
-            return web.json_response(
-                {"success": False, "message": "Invalid pagination"}, status=400
+            return _error(400, "Invalid pagination")
+        items: list[dict[str, Any]] = []
+        if self.list_builtins:
+            items.extend(
+                {"id": v.id, "name": v.name, "dialect": {"languageCode": self._tag(v)}}
+                for v in self.builtin_voices()
             )
-        items = list(self.custom_voices.items())
+        items.extend(
+            {"id": vid, "name": name, "dialect": None} for vid, name in self.custom_voices.items()
+        )
         chunk = items[(page - 1) * per_page : page * per_page]
         return web.json_response(
             {
+                "success": True,
                 "data": {
-                    "voices": [{"id": vid, "name": name} for vid, name in chunk],
+                    "voices": chunk,
                     "total": len(items),
                     "page": page,
                     "perPage": per_page,
-                }
+                },
             }
         )
 
@@ -248,11 +301,14 @@ class FakeHamsa(FakeServerBase[ConnRecord, Conn[ConnRecord]]):
 
     def _new_conn(
         self, request: web.Request, ws: web.WebSocketResponse, record: ConnRecord, now: float
-    ) -> Conn[ConnRecord]:
-        """Hamsa needs no per-connection state beyond the shared one."""
-        return Conn(request=request, ws=ws, record=record, last_activity=now)
+    ) -> HamsaConn:
+        """Note whether this connection came too soon after the previous one."""
+        limit = self.connect_min_interval
+        last, self._last_accept = self._last_accept, now
+        record.throttled = limit is not None and last is not None and now - last < limit
+        return HamsaConn(request=request, ws=ws, record=record, last_activity=now)
 
-    async def _admit(self, conn: Conn[ConnRecord]) -> bool:
+    async def _admit(self, conn: HamsaConn) -> bool:
         """Authenticate (4001 if the key is unknown), then greet with the info message."""
         key = conn.record.key
         if key is None or (key not in self.valid_keys and key not in self.empty_wallet_keys):
@@ -262,14 +318,14 @@ class FakeHamsa(FakeServerBase[ConnRecord, Conn[ConnRecord]]):
             await self._send_json(conn, {"type": "info", "payload": {"message": INFO_MESSAGE}})
         return True
 
-    async def _on_message(self, conn: Conn[ConnRecord], msg: WSMessage) -> None:
+    async def _on_message(self, conn: HamsaConn, msg: WSMessage) -> None:
         """Hamsa takes JSON text only; a binary message is an error."""
         if msg.type is WSMsgType.TEXT:
             await self._on_text(conn, msg.data)
         else:
             await self._send_error(conn, "Invalid message format")
 
-    async def _on_text(self, conn: Conn[ConnRecord], data: str) -> None:
+    async def _on_text(self, conn: HamsaConn, data: str) -> None:
         """Dispatch one JSON message from the client."""
         try:
             obj = json.loads(data)
@@ -283,21 +339,35 @@ class FakeHamsa(FakeServerBase[ConnRecord, Conn[ConnRecord]]):
         if not isinstance(payload, dict):
             payload = {}
         conn.record.requests.append(payload)
-        self.requests.append({**payload, "connection_index": conn.record.index})
-        await self._tts(conn, payload)
+        voice_name = self._speaker_name(payload.get("speaker"))
+        self.requests.append(
+            {**payload, "connection_index": conn.record.index, "voice_name": voice_name}
+        )
+        await self._tts(conn, payload, voice_name)
 
-    def _validate(self, payload: dict[str, Any]) -> str | None:
+    def _speaker_name(self, speaker: object) -> str | None:
+        """The speaker a request names: a built-in name, a catalogue id or a loaded clone.
+
+        Names are independent of the dialect (any speaker in any dialect). None: "aborted".
+        """
+        if not isinstance(speaker, str):
+            return None
+        if is_uuid(speaker):
+            if speaker.lower() in self.preloaded:
+                return self.custom_voices.get(speaker) or speaker
+            voice = self.voice_by_id(speaker)
+            return voice.name if voice is not None and self.accept_ids else None
+        names = {voice.name for voice in self.builtin_voices()}
+        return speaker if speaker in names else None
+
+    def _validate(self, payload: dict[str, Any], voice_name: str | None) -> str | None:
         """Error message for an invalid request, or None."""
         text = payload.get("text")
         if not isinstance(text, str) or not text.strip():
             return "Text is required"
         if len(text) > MAX_TEXT_CHARS:
             return f"Text too long (max {MAX_TEXT_CHARS} characters)"
-        speaker = payload.get("speaker")
-        known_speaker = isinstance(speaker, str) and (
-            speaker in self.speakers or (is_uuid(speaker) and speaker.lower() in self.preloaded)
-        )
-        if not known_speaker or payload.get("dialect") not in ACCEPTED_DIALECTS:
+        if voice_name is None or payload.get("dialect") not in ACCEPTED_DIALECTS:
             return ABORTED_MESSAGE
         return None
 
@@ -313,13 +383,13 @@ class FakeHamsa(FakeServerBase[ConnRecord, Conn[ConnRecord]]):
         header = wav_header_streaming(rate) if self.wav_header else b""
         return header, pcm_for_text(text, rate), 2 * rate
 
-    async def _tts(self, conn: Conn[ConnRecord], payload: dict[str, Any]) -> None:
+    async def _tts(self, conn: HamsaConn, payload: dict[str, Any], voice_name: str | None) -> None:
         """Answer one tts request: ack, binary frames, end (or an error / a fault)."""
         assert conn.record.key is not None
         if conn.record.key in self.empty_wallet_keys:
             await self._close(conn, 4003, "Wallet balance depleted")
             raise ConnectionOver
-        problem = self._validate(payload)
+        problem = self._validate(payload, voice_name)
         if problem is not None:
             await self._send_json(conn, _msg("ack", ACK_MESSAGE))
             await self._send_error(conn, problem)
@@ -327,7 +397,11 @@ class FakeHamsa(FakeServerBase[ConnRecord, Conn[ConnRecord]]):
         text: str = payload["text"]
         if self.timing is not None:
             self.timing.request(text)
+        throttled = conn.record.throttled and conn.answered == 0
+        conn.answered += 1
         fault = self.faults.pop(0) if self.faults else None
+        if throttled:
+            fault = Fault.short_reply()
         header, audio, bytes_per_second = self._render(payload)
         if fault is not None and fault.kind == "close":
             await self._close(conn, fault.code, fault.reason)
@@ -338,6 +412,7 @@ class FakeHamsa(FakeServerBase[ConnRecord, Conn[ConnRecord]]):
             return
         await self._pause(conn, self.first_audio_delay)
         if fault is not None and fault.kind == "short_reply":
+            self.short_replies.append(conn.record.index)
             await conn.ws.send_bytes(audio[:SHORT_REPLY_BYTES])
             await self._send_json(conn, _msg("end", END_MESSAGE))
             return
@@ -349,7 +424,7 @@ class FakeHamsa(FakeServerBase[ConnRecord, Conn[ConnRecord]]):
         await self._send_paced(conn, data[: fault.n], text, bytes_per_second, conn.ws.send_bytes)
         await self._end_cut_short(conn, fault)
 
-    async def _send_error(self, conn: Conn[ConnRecord], message: str) -> None:
+    async def _send_error(self, conn: HamsaConn, message: str) -> None:
         """Hamsa's only error shape; the socket stays open."""
         await self._send_json(conn, _msg("error", message))
 
@@ -358,14 +433,18 @@ def _msg(kind: str, message: str) -> dict[str, Any]:
     return {"type": kind, "payload": {"message": message}}
 
 
+def _error(status: int, message: str) -> web.Response:
+    """Hamsa's REST error body: `{"code", "message"}` (catalogue calls add `success`)."""
+    return web.json_response({"success": False, "code": status, "message": message}, status=status)
+
+
 def _unauthorized() -> web.Response:
-    return web.json_response({"success": False, "message": "Unauthorized"}, status=401)
+    return _error(401, "Unauthorized")
 
 
 def _status_response(status: int) -> web.Response:
     """Generic body for a forced status (rest_status_override / preload_status)."""
-    message = forced_status_message(status)
-    return web.json_response({"success": False, "message": message}, status=status)
+    return _error(status, forced_status_message(status))
 
 
 __all__ = [
@@ -373,15 +452,28 @@ __all__ = [
     "ACCEPTED_DIALECTS",
     "ACK_MESSAGE",
     "DIALECTS",
+    "DIALECT_TAGS",
     "END_MESSAGE",
     "INFO_MESSAGE",
-    "SPEAKERS_BY_DIALECT",
+    "INSUFFICIENT_FUNDS_MESSAGE",
+    "INVALID_FORMAT_MESSAGE",
+    "INVALID_PAYLOAD_MESSAGE",
+    "KEY_INACTIVE_MESSAGE",
+    "NOT_OWNED_MESSAGE",
+    "NOT_SUPPORTED_MESSAGE",
+    "PROJECT_ID",
+    "QUOTA_BODY",
+    "RATE_LIMIT_BODY",
+    "RATE_LIMIT_MESSAGE",
+    "SPEAKER_REQUIRED_BODY",
+    "UNAUTHORIZED_BODY",
+    "USAGE_LIMIT_MESSAGE",
     "WS_PATH",
+    "CatalogVoice",
     "ConnRecord",
     "FakeHamsa",
     "Fault",
     "RestRecord",
-    "default_speakers",
     "is_uuid",
     "speaker_id",
 ]

@@ -15,7 +15,24 @@ from websockets.exceptions import ConnectionClosed
 from .audio import mulaw_encode, pcm_for_text, wav_header_streaming
 from .faseeh import FakeFaseeh
 from .faseeh import Fault as FaseehFault
-from .hamsa import FakeHamsa, Fault
+from .hamsa import (
+    ABORTED_MESSAGE,
+    INSUFFICIENT_FUNDS_MESSAGE,
+    INVALID_FORMAT_MESSAGE,
+    INVALID_PAYLOAD_MESSAGE,
+    KEY_INACTIVE_MESSAGE,
+    NOT_OWNED_MESSAGE,
+    NOT_SUPPORTED_MESSAGE,
+    PROJECT_ID,
+    QUOTA_BODY,
+    RATE_LIMIT_BODY,
+    RATE_LIMIT_MESSAGE,
+    SPEAKER_REQUIRED_BODY,
+    USAGE_LIMIT_MESSAGE,
+    FakeHamsa,
+    Fault,
+)
+from .hamsa_catalog import TTS_STREAM_SPEAKERS
 from .timing import TimingLog
 
 try:
@@ -181,7 +198,7 @@ async def test_hamsa_rest_preload_and_custom_voice() -> None:
         async with session.post(url, json={"voiceId": VOICE_UUID}, headers=bearer) as resp:
             assert (resp.status, await resp.json()) == (
                 401,
-                {"success": False, "message": "Unauthorized"},
+                {"success": False, "code": 401, "message": "Unauthorized"},
             )
         async with session.post(url, json={"voiceId": VOICE_UUID}, headers=auth) as resp:
             assert resp.status == 200
@@ -189,10 +206,11 @@ async def test_hamsa_rest_preload_and_custom_voice() -> None:
         async with session.get(f"{fake.api_url}/v2/tts/voices/catalog", headers=auth) as resp:
             names = {v["name"] for v in (await resp.json())["voices"]}
             assert {"Salem", "Mariam", "Amjad"} <= names
+        fake.list_builtins = False
         voices_url = f"{fake.api_url}/v2/tts/voices?page=1&perPage=20"
         async with session.get(voices_url, headers=auth) as resp:
             assert (await resp.json())["data"] == {
-                "voices": [{"id": VOICE_UUID, "name": "My voice"}],
+                "voices": [{"id": VOICE_UUID, "name": "My voice", "dialect": None}],
                 "total": 1,
                 "page": 1,
                 "perPage": 20,
@@ -206,6 +224,140 @@ async def test_hamsa_rest_preload_and_custom_voice() -> None:
             _, frames = await hamsa_reply(ws)
             assert b"".join(frames) == pcm_for_text(TEXT, 16000)
         assert [r.status for r in fake.rest_requests][:4] == [404, 400, 401, 200]
+
+
+async def test_hamsa_catalogue_is_bcp47_and_voices_list_has_builtins_with_ids() -> None:
+    """The catalogue tags voices with BCP-47, one id per speaker and accent; the voices list
+    holds those built-ins beside the clones, and a built-in id is no clone to preload."""
+    async with FakeHamsa() as fake, aiohttp.ClientSession() as session:
+        auth = {"Authorization": "Token hamsa-key"}
+        fake.custom_voices[VOICE_UUID] = "Grandma"
+        async with session.get(f"{fake.api_url}/v2/tts/voices/catalog", headers=auth) as resp:
+            catalog = (await resp.json())["voices"]
+        tags = {(v["name"], v["language"]) for v in catalog}
+        assert {("Mariam", "ar-EG"), ("Hiba", "ar-SA"), ("Ali", "ar-PS"), ("Ali", "ar-EG")} <= tags
+        assert {("Salem", "ar"), ("Khalid", "ar-sa"), ("Emma", "en"), ("Marwan", "ar-LB")} <= tags
+        jasem = {v["id"] for v in catalog if v["name"] == "Jasem"}
+        assert len(jasem) == 2  # jor and ksa: one id each
+        names = {v["name"] for v in catalog}
+        assert set(TTS_STREAM_SPEAKERS) <= names
+        assert {"Tamer", "Marwan", "Lamees", "Noura", "Adam", "Salem", "Khalid"} <= names
+        assert len(names) == 55
+        url = f"{fake.api_url}/v2/tts/voices?q=&page=1&perPage=100&source=jobs&projectId=p"
+        async with session.get(url, headers=auth) as resp:
+            data = (await resp.json())["data"]
+        listed = {v["id"]: v for v in data["voices"]}
+        mariam = fake.voice_id("Mariam", "egy")
+        assert listed[mariam] == {
+            "id": mariam,
+            "name": "Mariam",
+            "dialect": {"languageCode": "ar-EG"},
+        }
+        assert listed[VOICE_UUID] == {"id": VOICE_UUID, "name": "Grandma", "dialect": None}
+        assert data["total"] == len(catalog) + 1
+        assert fake.rest_requests[-1].query["projectId"] == "p"
+        async with session.get(
+            f"{fake.api_url}/v2/tts/voices?page=3&perPage=20", headers=auth
+        ) as resp:
+            assert len((await resp.json())["data"]["voices"]) == len(catalog) + 1 - 40
+        preload = f"{fake.api_url}/v2/tts/voices/custom/preload"
+        async with session.post(preload, json={"voiceId": mariam}, headers=auth) as resp:
+            assert (resp.status, (await resp.json())["code"]) == (404, 404)
+        async with session.get(f"{fake.api_url}/v1/projects/by-api-key", headers=auth) as resp:
+            assert (await resp.json())["data"]["id"] == PROJECT_ID
+
+
+async def test_hamsa_speakers_by_name_in_any_dialect_or_by_id() -> None:
+    async with FakeHamsa() as fake:
+        fake.send_info = False
+        hiba_ksa = fake.voice_id("Hiba", "ksa")
+        async with connect(fake.ws_url, additional_headers={"X-Api-Key": "hamsa-key"}) as ws:
+            for speaker, dialect in (("Mariam", "ksa"), ("Ali", "pls"), (hiba_ksa, "ksa")):
+                await ws.send(tts(speaker=speaker, dialect=dialect))
+                messages, frames = await hamsa_reply(ws)
+                assert [m["type"] for m in messages] == ["ack", "end"]
+                assert b"".join(frames) == pcm_for_text(TEXT, 16000)
+            for speaker, dialect in (("Zaid", "msa"), ("mariam", "egy"), ("Mariam", "xyz")):
+                await ws.send(tts(speaker=speaker, dialect=dialect))
+                messages, _ = await hamsa_reply(ws)
+                assert messages[-1]["payload"]["message"] == ABORTED_MESSAGE
+            fake.accept_ids = False
+            await ws.send(tts(speaker=hiba_ksa, dialect="ksa"))
+            messages, _ = await hamsa_reply(ws)
+            assert messages[-1]["payload"]["message"] == ABORTED_MESSAGE
+        assert [(r["voice_name"], r["dialect"]) for r in fake.requests[:3]] == [
+            ("Mariam", "ksa"),
+            ("Ali", "pls"),
+            ("Hiba", "ksa"),
+        ]
+        assert fake.requests[3]["voice_name"] is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        RATE_LIMIT_MESSAGE,
+        USAGE_LIMIT_MESSAGE,
+        INSUFFICIENT_FUNDS_MESSAGE,
+        KEY_INACTIVE_MESSAGE,
+        NOT_OWNED_MESSAGE,
+        INVALID_PAYLOAD_MESSAGE,
+        INVALID_FORMAT_MESSAGE,
+        NOT_SUPPORTED_MESSAGE,
+        ABORTED_MESSAGE,
+    ],
+)
+async def test_hamsa_error_texts_verbatim(message: str) -> None:
+    async with FakeHamsa() as fake:
+        fake.send_info = False
+        fake.faults = [Fault.error(message)]
+        async with connect(fake.ws_url, additional_headers={"X-Api-Key": "hamsa-key"}) as ws:
+            await ws.send(tts())
+            messages, frames = await hamsa_reply(ws)
+            assert messages == [
+                {
+                    "type": "ack",
+                    "payload": {"message": "Real time text to speach connection establesh"},
+                },
+                {"type": "error", "payload": {"message": message}},
+            ]
+            assert frames == []
+
+
+@pytest.mark.parametrize("answer", [QUOTA_BODY, RATE_LIMIT_BODY, SPEAKER_REQUIRED_BODY])
+async def test_hamsa_rest_error_bodies_verbatim(answer: tuple[int, dict[str, Any]]) -> None:
+    async with FakeHamsa() as fake, aiohttp.ClientSession() as session:
+        fake.rest_errors["/v1/projects/by-api-key"] = answer
+        auth = {"Authorization": "Token hamsa-key"}
+        async with session.get(f"{fake.api_url}/v1/projects/by-api-key", headers=auth) as resp:
+            assert (resp.status, await resp.json()) == answer
+
+
+async def test_hamsa_connection_rate_limit_gives_a_640_byte_first_reply() -> None:
+    """A connection opened too soon after the previous one: its first reply is 640 bytes."""
+    async with FakeHamsa() as fake:
+        fake.send_info = False
+        fake.connect_min_interval = 0.3
+        headers = {"X-Api-Key": "hamsa-key"}
+        async with connect(fake.ws_url, additional_headers=headers) as first:
+            async with connect(fake.ws_url, additional_headers=headers) as second:
+                await second.send(tts())
+                messages, frames = await hamsa_reply(second)
+                assert [m["type"] for m in messages] == ["ack", "end"]
+                assert frames == [pcm_for_text(TEXT, 16000)[:640]]
+                await second.send(tts())  # only the first request is cut short
+                _, frames = await hamsa_reply(second)
+                assert b"".join(frames) == pcm_for_text(TEXT, 16000)
+            await first.send(tts())
+            _, frames = await hamsa_reply(first)
+            assert b"".join(frames) == pcm_for_text(TEXT, 16000)
+            await asyncio.sleep(0.35)
+            async with connect(fake.ws_url, additional_headers=headers) as third:
+                await third.send(tts())
+                _, frames = await hamsa_reply(third)
+                assert b"".join(frames) == pcm_for_text(TEXT, 16000)
+        assert [c.throttled for c in fake.connections] == [False, True, False]
+        assert fake.short_replies == [1]
 
 
 async def test_hamsa_realtime_pacing_and_timing_log() -> None:
