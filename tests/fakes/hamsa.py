@@ -117,6 +117,7 @@ class ConnRecord:
     aborted: bool = False  # server dropped TCP without a close frame
     open: bool = True
     throttled: bool = False  # opened too soon after the previous one (connection-rate mode)
+    opened_at: float = 0.0  # event-loop time the upgrade was accepted
 
 
 @dataclass(eq=False)
@@ -306,6 +307,7 @@ class FakeHamsa(FakeServerBase[ConnRecord, HamsaConn]):
         limit = self.connect_min_interval
         last, self._last_accept = self._last_accept, now
         record.throttled = limit is not None and last is not None and now - last < limit
+        record.opened_at = now
         return HamsaConn(request=request, ws=ws, record=record, last_activity=now)
 
     async def _admit(self, conn: HamsaConn) -> bool:

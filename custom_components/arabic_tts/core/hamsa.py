@@ -2,23 +2,24 @@
 
 One socket carries many requests strictly one after another (frames carry no request
 id), so each request borrows a warm socket from the pool and gives it back after ``end``.
+The pool opens connections at a measured pace (``connect_interval``): Hamsa is suspected
+of answering bursts of new connections with a useless 640-byte reply.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import re
 import time
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from .audio import AudioFormat, PcmChunk, PcmStreamDecoder
+from .audio import PcmChunk
 from .client import CloudClient
 from .errors import (
     AuthFailed,
@@ -30,18 +31,25 @@ from .errors import (
     UnknownVoice,
     error_for_message,
 )
-from .pool import WebSocketPool
-from .text import iter_for_limit
-from .voices import (
-    HAMSA,
+from .hamsa_live import HamsaVoiceBook
+from .hamsa_reply import (
+    MULAW_RATE,
+    PCM_RATE,
+    Aborted,
+    HamsaRequest,
+    ShortReply,
+    exchange,
+)
+from .hamsa_voices import (
     HAMSA_DEFAULT_DIALECT,
     HAMSA_DEFAULT_SPEAKER,
-    HAMSA_SPEAKERS,
-    Voice,
-    hamsa_custom_voice,
-    hamsa_voice,
+    is_uuid,
+    known_speaker,
 )
-from .websocket import RetryBeforeAudio, close_code, open_websocket, receive, send_request
+from .pool import WebSocketPool
+from .text import iter_for_limit
+from .voices import HAMSA, Voice
+from .websocket import RetryBeforeAudio, close_code, open_websocket
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -50,33 +58,59 @@ DEFAULT_API_URL = "https://api.tryhamsa.com"
 PROVIDER = "Hamsa"
 
 MAX_TEXT_CHARS = 2000
-PCM_RATE = 16000
-MULAW_RATE = 8000
-# A reply shorter than this per character of text is the "one 640-byte frame" glitch.
-MIN_SECONDS_PER_CHAR = 0.02
-# Audio held back to judge plausibility is capped so time to first audio barely moves.
-HOLDBACK_CAP_SECONDS = 0.1
-ATTEMPTS = 2
+# Sockets kept open ahead of demand: two lets a household's announcement and Assist reply
+# overlap, and gives a retry after a 640-byte reply another warm socket at once.
+DEFAULT_POOL_SIZE = 2
+# Never two new connections closer than this: one team saw 640-byte replies after "4 fresh
+# connections within ~20 seconds", so at most 3 start in any 20 s.
+DEFAULT_CONNECT_INTERVAL = 7.0
+# A 640-byte reply is retried at once on another warm socket; with none, after this pause
+# (then twice as long), as the team that fixed about 95 % of them did (1 s, then 2 s).
+DEFAULT_RETRY_PAUSE = 1.0
+SHORT_REPLY_RETRIES = 2
+CLOSED_RETRIES = 1  # a socket found closed before any audio: once more on a fresh one
+LIST_PAGE_SIZE = 100
+LIST_MAX_PAGES = 10
 
 CLOSE_INVALID_KEY = 4001
 CLOSE_WALLET_EMPTY = 4003
 CLOSE_INTERNAL_AUTH = 4500
 
-_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+__all__ = [
+    "DEFAULT_API_URL",
+    "DEFAULT_CONNECT_INTERVAL",
+    "DEFAULT_POOL_SIZE",
+    "DEFAULT_WS_URL",
+    "MULAW_RATE",
+    "PCM_RATE",
+    "HamsaClient",
+    "HamsaVoiceSettings",
+    "is_custom_voice_id",
+]
 
 
 def is_custom_voice_id(speaker: str) -> bool:
     """Cloned voices are UUIDs; built-in speakers are names."""
-    return bool(_UUID_RE.match(speaker))
+    return is_uuid(speaker)
 
 
 @dataclass(frozen=True, slots=True)
 class HamsaVoiceSettings:
-    """What one Hamsa request needs besides the text."""
+    """What one Hamsa request needs besides the text: any speaker in any dialect."""
 
     speaker: str = HAMSA_DEFAULT_SPEAKER
     dialect: str = HAMSA_DEFAULT_DIALECT
     mulaw: bool = False
+
+
+@dataclass(slots=True)
+class _Attempts:
+    """Retries left for one request, by reason."""
+
+    short_replies: int = 0
+    closed: int = 0
+    by_name: bool = False  # the id was refused; now the bare name
+    repreloaded: bool = False
 
 
 class HamsaClient(CloudClient):
@@ -88,12 +122,33 @@ class HamsaClient(CloudClient):
     default_api_url = DEFAULT_API_URL
     default_max_idle = 4
 
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        connect_interval: float = DEFAULT_CONNECT_INTERVAL,
+        retry_pause: float = DEFAULT_RETRY_PAUSE,
+        **options: Any,
+    ) -> None:
+        """``pool_size``: sockets kept open ahead of demand; ``connect_interval``: the
+        least time between two new connections; ``retry_pause``: the wait before a
+        640-byte reply is retried when no other warm socket is free."""
+        self.pool_size = max(1, pool_size)
+        self.connect_interval = max(0.0, connect_interval)
+        self.retry_pause = max(0.0, retry_pause)
+        super().__init__(api_key, **options)
+
     def _setup(self) -> None:
         self.preloaded: set[str] = set()
+        self.voice_book = HamsaVoiceBook()
+        self._project_id: str | None = None
         self._pool = WebSocketPool(
             self._connect,
             name=PROVIDER,
-            max_idle=self.max_idle,
+            min_idle=self.pool_size,
+            max_idle=max(self.max_idle, self.pool_size),
+            connect_interval=self.connect_interval,
             no_rewarm_close_codes=frozenset({CLOSE_INVALID_KEY, CLOSE_WALLET_EMPTY}),
         )
 
@@ -105,7 +160,7 @@ class HamsaClient(CloudClient):
     # --- lifecycle ----------------------------------------------------------------------
 
     def start_warming(self) -> None:
-        """Open a connection now so the first request pays no handshake."""
+        """Open connections now so the first request pays no handshake."""
         self._pool.start_warming()
 
     async def close(self) -> None:
@@ -127,170 +182,160 @@ class HamsaClient(CloudClient):
     async def synthesize(
         self, text: str, settings: HamsaVoiceSettings | None = None
     ) -> AsyncGenerator[PcmChunk]:
-        """Speak ``text``; long text becomes several requests whose audio is concatenated."""
+        """Speak ``text``; long text becomes several requests whose audio is concatenated.
+
+        A known speaker's name is sent in the catalogue's spelling, or as the catalogue id
+        of that speaker in that dialect when the live list gave one; any other name is
+        sent as it is (Hamsa may know speakers we do not).
+        """
         settings = settings or HamsaVoiceSettings()
         if not text.strip():
             raise BadRequest("There is no text to speak.", provider=PROVIDER)
-        if is_custom_voice_id(settings.speaker) and settings.speaker not in self.preloaded:
-            await self._preload_before_use(settings.speaker)
+        known = known_speaker(settings.speaker)
+        speaker = known.name if known is not None else settings.speaker
+        wire = self.voice_book.wire_speaker(speaker, settings.dialect)
+        if self._needs_preload(wire):
+            await self._preload_before_use(wire)
         # Most requests fit in one: skip the sentence splitter (same result, less work).
         pieces = [text] if len(text) <= MAX_TEXT_CHARS else iter_for_limit(text, MAX_TEXT_CHARS)
         for piece in pieces:
             if piece.strip():
-                async for chunk in self._synthesize_piece(piece.strip(), settings):
+                request = HamsaRequest(piece.strip(), wire, settings.dialect, settings.mulaw)
+                async for chunk in self._speak(request, speaker):
                     yield chunk
 
-    async def _synthesize_piece(
-        self, text: str, settings: HamsaVoiceSettings
-    ) -> AsyncGenerator[PcmChunk]:
-        last_error: TtsError | None = None
-        repreloaded = False
-        attempt = 0
-        while attempt < ATTEMPTS:
-            attempt += 1
-            # A retry never takes another pooled socket: it may be as stale as the last.
-            conn, reused = await self._pool.acquire(fresh=last_error is not None)
+    async def _speak(self, request: HamsaRequest, speaker: str) -> AsyncGenerator[PcmChunk]:
+        """One request, retried (before any audio left) as the failure suggests:
+
+        - a 640-byte reply: on another socket than the one that gave it, at once if one
+          is idle, else after ``retry_pause`` (doubled the second time), up to twice;
+        - a socket found closed: once, on a fresh socket (never another pooled one);
+        - "aborted" for a catalogue id we chose: once with the bare name; for a clone:
+          preloaded again, once. "Aborted" for a name is a provider error (so a fallback
+          voice can speak): Hamsa uses it for passing faults too.
+        """
+        attempts = _Attempts()
+        aside: ClientConnection | None = None  # gave a short reply: not for the retry
+        fresh = False
+        while True:
+            conn, reused = await self._acquire(fresh=fresh, short_replies=attempts.short_replies)
+            fresh = False
+            if aside is not None:
+                self._pool.release(aside)
+                aside = None
             started = time.monotonic()
             try:
-                async for chunk in self._exchange(conn, text, settings):
+                async for chunk in exchange(
+                    conn,
+                    request,
+                    provider=PROVIDER,
+                    timeout=self.provider_timeout,
+                    closed_error=self._closed_error,
+                    payload_error=self._payload_error,
+                ):
                     yield chunk
-            except RetryBeforeAudio as retry:
-                last_error = retry.error
-                await self._pool.discard(conn)
-                _LOGGER.debug(
-                    "Hamsa attempt %d (%s socket) failed before audio: %s",
-                    attempt,
-                    "warm" if reused else "new",
-                    retry.error,
-                )
+            except ShortReply as short:
+                attempts.short_replies += 1
+                _LOGGER.debug("Hamsa short reply (%s socket): %s", _kind(reused), short.error)
+                if attempts.short_replies > SHORT_REPLY_RETRIES:
+                    self._pool.release(conn)
+                    raise short.error from None
+                aside = conn
                 continue
-            except UnknownVoice:
+            except RetryBeforeAudio as retry:
                 await self._pool.discard(conn)
-                if is_custom_voice_id(settings.speaker) and not repreloaded:
-                    # A cloned voice that fell out of Hamsa's cache is preloaded again.
-                    repreloaded = True
-                    attempt -= 1
-                    await self.preload_voice(settings.speaker)
-                    continue
-                raise
+                attempts.closed += 1
+                _LOGGER.debug("Hamsa %s socket failed before audio: %s", _kind(reused), retry.error)
+                if attempts.closed > CLOSED_RETRIES:
+                    raise retry.error from None
+                fresh = True
+                continue
+            except Aborted as aborted:
+                await self._pool.discard(conn)
+                request = await self._after_abort(aborted, request, speaker, attempts)
+                continue
             except BaseException:
                 await self._pool.discard(conn)
                 raise
             self._pool.release(conn)
+            if is_uuid(request.speaker) and request.speaker not in self.preloaded:
+                self.voice_book.mark_builtin(request.speaker)  # spoke without a preload
+            if attempts.by_name:
+                self.voice_book.id_refused()
+                if self.voice_book.ids_refused:
+                    _LOGGER.info("Hamsa refuses catalogue ids as speaker; sending names")
             _LOGGER.debug("Hamsa reply took %.3f s", time.monotonic() - started)
             return
-        assert last_error is not None
-        raise last_error
 
-    async def _exchange(
-        self, conn: ClientConnection, text: str, settings: HamsaVoiceSettings
-    ) -> AsyncGenerator[PcmChunk]:
-        """One request/reply on one socket; RetryBeforeAudio if nothing was yielded yet."""
-        request = {
-            "type": "tts",
-            "payload": {
-                "text": text,
-                "speaker": settings.speaker,
-                "dialect": settings.dialect,
-                "languageId": "ar",
-                "mulaw": settings.mulaw,
-            },
-        }
-        await send_request(conn, json.dumps(request, ensure_ascii=False), self._closed_error)
+    async def _acquire(self, *, fresh: bool, short_replies: int) -> tuple[ClientConnection, bool]:
+        """A socket for the next attempt (see ``_speak``)."""
+        if short_replies == 0:
+            return await self._pool.acquire(fresh=fresh)
+        if (idle := self._pool.take_idle()) is not None:
+            return idle, True
+        await asyncio.sleep(self.retry_pause * 2 ** (short_replies - 1))
+        return await self._pool.acquire()
 
-        decoder = PcmStreamDecoder(
-            AudioFormat(MULAW_RATE if settings.mulaw else PCM_RATE), mulaw=settings.mulaw
-        )
-        floor = len(text) * MIN_SECONDS_PER_CHAR
-        holdback = min(floor, HOLDBACK_CAP_SECONDS)
-        held: list[bytes] = []
-        held_seconds = 0.0
-        total_seconds = 0.0
-        released = False
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.provider_timeout
-        while True:
-            message = await receive(
-                conn,
-                deadline,
+    async def _after_abort(
+        self, aborted: Aborted, request: HamsaRequest, speaker: str, attempts: _Attempts
+    ) -> HamsaRequest:
+        """The request to try after "aborted", or the error to report."""
+        if request.speaker != speaker and not attempts.by_name:
+            # The catalogue id we chose for this name was refused: the name may work.
+            attempts.by_name = True
+            _LOGGER.debug("Hamsa refused voice id %s; trying the name %s", request.speaker, speaker)
+            return HamsaRequest(request.text, speaker, request.dialect, request.mulaw)
+        if is_uuid(request.speaker) and not self.voice_book.is_builtin(request.speaker):
+            if not attempts.repreloaded:
+                # A cloned voice that fell out of Hamsa's cache is preloaded again.
+                attempts.repreloaded = True
+                await self.preload_voice(request.speaker)
+                return request
+            raise UnknownVoice(
+                f"Hamsa could not speak with voice {request.speaker} in dialect "
+                f"'{request.dialect}' ({aborted.message}), even after preloading it. Check "
+                "that the cloned voice exists in this Hamsa account.",
                 provider=PROVIDER,
-                timeout=self.provider_timeout,
-                closed_error=self._closed_error,
-                audio_sent=released,
+                provider_text=aborted.message,
             )
-
-            if isinstance(message, bytes):
-                deadline = loop.time() + self.provider_timeout
-                try:
-                    pcm = decoder.feed(message)
-                except ValueError as err:
-                    raise ProviderError(f"Hamsa sent unusable audio ({err}).") from None
-                if not pcm:
-                    continue
-                if released:
-                    yield PcmChunk(decoder.format, pcm)
-                    continue
-                seconds = decoder.format.seconds(len(pcm))
-                total_seconds += seconds
-                held.append(pcm)
-                held_seconds += seconds
-                if held_seconds >= holdback:
-                    released = True
-                    yield PcmChunk(decoder.format, b"".join(held))
-                    held.clear()
-                continue
-
-            kind, payload = _parse_message(message)
-            if kind == "end":
-                if tail := decoder.flush():
-                    total_seconds += decoder.format.seconds(len(tail))
-                    if released:
-                        yield PcmChunk(decoder.format, tail)
-                    else:
-                        held.append(tail)
-                break
-            if kind == "error":
-                raise self._payload_error(payload, settings)
-            # "info" on connect and "ack" per request carry nothing we need.
-
-        if not released:
-            if total_seconds < floor:
-                raise RetryBeforeAudio(
-                    ProviderError(
-                        f"Hamsa returned only {total_seconds * 1000:.0f} ms of audio for "
-                        f"{len(text)} characters of text",
-                        provider=PROVIDER,
-                    )
-                )
-            if held:
-                yield PcmChunk(decoder.format, b"".join(held))
+        raise ProviderError(
+            f"Hamsa stopped the reply for speaker '{speaker}' in dialect '{request.dialect}' "
+            f"({aborted.message}). If this speaker or dialect is not one of Hamsa's, choose "
+            "another voice.",
+            provider=PROVIDER,
+            provider_text=aborted.message,
+        )
 
     @staticmethod
     def _closed_error(err: ConnectionClosed, mid_reply: bool) -> TtsError:
         code = close_code(err)
+        reason = err.rcvd.reason if err.rcvd is not None else ""
+        said = f"close code {code}" + (f": {reason}" if reason else "")
         if code == CLOSE_INVALID_KEY:
-            return AuthFailed("Hamsa refused the API key (invalid or missing).", provider=PROVIDER)
+            return AuthFailed(
+                "Hamsa refused the API key (invalid or missing).",
+                provider=PROVIDER,
+                provider_text=said,
+            )
         if code == CLOSE_WALLET_EMPTY:
-            return InsufficientFunds("The Hamsa wallet is empty.", provider=PROVIDER)
+            return InsufficientFunds(
+                "The Hamsa wallet is empty.", provider=PROVIDER, provider_text=said
+            )
         if code == CLOSE_INTERNAL_AUTH:
             return ProviderError(
-                "Hamsa had an internal authentication error (close code 4500).", provider=PROVIDER
+                "Hamsa had an internal authentication error (close code 4500).",
+                provider=PROVIDER,
+                provider_text=said,
             )
         where = "in the middle of a reply" if mid_reply else "before replying"
         return ProviderUnavailable(
-            f"Hamsa closed the connection {where} (code {code}).", provider=PROVIDER
+            f"Hamsa closed the connection {where} (code {code}).",
+            provider=PROVIDER,
+            provider_text=said,
         )
 
     @staticmethod
-    def _payload_error(payload: dict[str, Any], settings: HamsaVoiceSettings) -> TtsError:
-        message = str(payload.get("message") or "unknown error")
-        if "aborted" in message.lower():
-            return UnknownVoice(
-                f"Hamsa could not speak with speaker '{settings.speaker}' in dialect "
-                f"'{settings.dialect}' ({message}). Check the voice and dialect; a cloned "
-                "voice must be preloaded.",
-                provider=PROVIDER,
-            )
+    def _payload_error(message: str) -> TtsError:
         return error_for_message(message, provider=PROVIDER)
 
     # --- REST ---------------------------------------------------------------------------
@@ -299,7 +344,7 @@ class HamsaClient(CloudClient):
         return {"Authorization": f"Token {self._api_key}"}
 
     async def validate_key(self) -> str:
-        """A free call that proves the key works; returns the project id."""
+        """A free call that proves the key works; returns (and keeps) the project id."""
         body = await self._rest(
             "GET",
             "/v1/projects/by-api-key",
@@ -308,7 +353,8 @@ class HamsaClient(CloudClient):
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict) or "id" not in data:
             raise ProviderError("Hamsa answered the key check with an unexpected body.")
-        return str(data["id"])
+        self._project_id = str(data["id"])
+        return self._project_id
 
     async def preload_voice(self, voice_id: str) -> None:
         """Ask Hamsa to load a cloned voice so the WebSocket can use it."""
@@ -323,58 +369,75 @@ class HamsaClient(CloudClient):
         )
         self.preloaded.add(voice_id)
 
+    def _needs_preload(self, speaker: str) -> bool:
+        """Clones only: a UUID that is no known built-in voice and not loaded yet."""
+        return (
+            is_uuid(speaker)
+            and speaker not in self.preloaded
+            and not self.voice_book.is_builtin(speaker)
+        )
+
     async def _preload_before_use(self, voice_id: str) -> None:
+        """Preload a clone; a refusal never fails the request (it may be a built-in voice
+        we have no list for): the socket says "aborted" if the voice really is unknown."""
         try:
             await self.preload_voice(voice_id)
-        except (AuthFailed, InsufficientFunds, UnknownVoice):
+        except (AuthFailed, InsufficientFunds):
             raise
         except TtsError as err:
-            _LOGGER.warning("Preloading Hamsa voice %s failed (%s); trying anyway", voice_id, err)
+            _LOGGER.info("Preloading Hamsa voice %s failed (%s); trying it anyway", voice_id, err)
 
     async def list_voices(self) -> list[Voice]:
-        """Built-in speakers from the live catalogue plus the account's cloned voices."""
+        """Built-in voices from the live catalogue and the voices list (which also holds
+        the account's clones). Their ids are remembered, so requests pin them."""
         voices: list[Voice] = []
-        catalog = await self._rest(
-            "GET",
-            "/v2/tts/voices/catalog",
-            "listing voices",
-        )
-        for entry in _list_of(catalog, "voices"):
-            name = entry.get("name") or entry.get("id")
-            if not isinstance(name, str):
-                continue
-            dialect = entry.get("language")
-            gender = entry.get("gender")
-            voices.append(
-                hamsa_voice(
-                    name,
-                    dialect if isinstance(dialect, str) else HAMSA_SPEAKERS.get(name, ("",))[0],
-                    gender if isinstance(gender, str) else None,
-                )
+        failure: TtsError | None = None
+        try:
+            catalog = await self._rest("GET", "/v2/tts/voices/catalog", "listing voices")
+            voices.extend(self.voice_book.learn_catalog(_list_of(catalog, "voices")))
+        except (AuthFailed, InsufficientFunds):
+            raise
+        except TtsError as err:
+            _LOGGER.debug("Hamsa voice catalogue unavailable: %s", err)
+            failure = err
+        try:
+            voices.extend(await self._list_account_voices())
+        except (AuthFailed, InsufficientFunds):
+            raise
+        except TtsError as err:
+            _LOGGER.debug("Hamsa voices list unavailable: %s", err)
+            if failure is not None:
+                raise
+        return voices
+
+    async def _list_account_voices(self) -> list[Voice]:
+        """``/v2/tts/voices`` page by page, as Hamsa's own web app asks for it."""
+        project_id = self._project_id or await self.validate_key()
+        voices: list[Voice] = []
+        for page in range(1, LIST_MAX_PAGES + 1):
+            query = urlencode(
+                {
+                    "q": "",
+                    "page": page,
+                    "perPage": LIST_PAGE_SIZE,
+                    "source": "jobs",
+                    "projectId": project_id,
+                }
             )
-        custom = await self._rest(
-            "GET",
-            "/v2/tts/voices?page=1&perPage=100",
-            "listing custom voices",
-        )
-        data = custom.get("data") if isinstance(custom, dict) else None
-        for entry in _list_of(data, "voices"):
-            voice_id = entry.get("id")
-            if isinstance(voice_id, str) and is_custom_voice_id(voice_id):
-                name = entry.get("name")
-                voices.append(hamsa_custom_voice(voice_id, name if isinstance(name, str) else None))
+            body = await self._rest("GET", f"/v2/tts/voices?{query}", "listing voices")
+            data = body.get("data") if isinstance(body, dict) else None
+            entries = _list_of(data, "voices")
+            voices.extend(self.voice_book.learn_listed(entries))
+            total = data.get("total") if isinstance(data, dict) else None
+            if len(entries) < LIST_PAGE_SIZE or (
+                isinstance(total, int) and page * LIST_PAGE_SIZE >= total
+            ):
+                break
         return voices
 
 
-def _parse_message(message: str) -> tuple[str, dict[str, Any]]:
-    try:
-        data = json.loads(message)
-    except ValueError:
-        return "unknown", {}
-    if not isinstance(data, dict):
-        return "unknown", {}
-    payload = data.get("payload")
-    return str(data.get("type", "unknown")), payload if isinstance(payload, dict) else {}
+def _kind(reused: bool) -> str:
+    return "warm" if reused else "new"
 
 
 def _list_of(container: Any, key: str) -> list[dict[str, Any]]:

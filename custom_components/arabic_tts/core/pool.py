@@ -5,6 +5,12 @@ A request should never pay a handshake that could have been paid earlier. The po
 sequential requests share one socket), takes back a socket after a clean reply,
 notices sockets the provider closed while idle (each open socket has a watcher task) and
 replaces them in the background.
+
+It can also pace itself: with ``connect_interval`` it never starts two connections less
+than that many seconds apart (warm-up, replacements, demand and retries alike), because a
+provider may punish bursts of new connections (Hamsa is suspected to answer them with a
+useless 640-byte reply). A request that has to wait for its turn to open a connection
+takes a socket given back in the meantime instead, whichever comes first.
 """
 
 from __future__ import annotations
@@ -38,12 +44,20 @@ class WebSocketPool:
         name: str,
         min_idle: int = 1,
         max_idle: int = 4,
+        connect_interval: float = 0.0,
         no_rewarm_close_codes: frozenset[int] = frozenset(),
     ) -> None:
         self._connect_fn = connect
         self._name = name
         self._min_idle = min_idle
-        self._max_idle = max_idle
+        self._max_idle = max(max_idle, min_idle)
+        self._connect_interval = connect_interval
+        # Paced opens run one at a time; the next may start ``connect_interval`` after the
+        # previous handshake ended (so the provider sees them at least that far apart).
+        self._turn = asyncio.Lock()
+        self._last_open: float | None = None  # loop time the last paced handshake ended
+        # Set whenever a socket becomes idle or a warm-up handshake ends: waiters look again.
+        self._changed = asyncio.Event()
         self._no_rewarm_close_codes = no_rewarm_close_codes
         self._idle: list[ClientConnection] = []
         self._in_use: set[ClientConnection] = set()
@@ -65,22 +79,51 @@ class WebSocketPool:
         """Return an open socket and whether it was reused (warm) or new.
 
         With no idle socket but a warm-up handshake under way (just after start-up or a
-        replacement), wait for that one: it is already part paid, a new one is not.
-        ``fresh`` skips both and opens a new socket: the retry after a reused socket
-        failed, since the other pooled sockets may be just as stale (a provider instance
-        that restarts answers every old socket's next request with 1001).
+        replacement), wait for that one (it is already part paid, a new one is not) or
+        for a socket given back meanwhile. A new connection waits for its turn under
+        ``connect_interval``, and takes a socket given back meanwhile instead.
+
+        ``fresh`` skips the idle sockets and opens a new one (still paced): the retry
+        after a reused socket failed, since the other pooled sockets may be just as stale
+        (a provider instance that restarts answers every old socket's next request with
+        1001).
         """
         if fresh:
             return await self._open_in_use(), False
-        if idle := self._take_idle():
-            return idle, True
-        opening = self._opening
-        if opening is not None and not opening.done():
-            await asyncio.wait([opening])  # never cancels the warm-up, even if we are
-            # The warm-up files its socket as idle before this task resumes.
+        while True:
             if idle := self._take_idle():
                 return idle, True
-        return await self._open_in_use(), False
+            opening = self._opening
+            if opening is not None and not opening.done():
+                # The warm-up files its socket as idle (and says so) before we resume.
+                await self._wait_for_change(None)
+                continue
+            if self._turn.locked():
+                # Another connection is being opened at its turn; it says when it is done.
+                await self._wait_for_change(None)
+                continue
+            delay = self._pace_delay()
+            if delay <= 0:
+                return await self._open_in_use(), False
+            await self._wait_for_change(delay)
+
+    def take_idle(self) -> ClientConnection | None:
+        """An idle socket now, or None (never opens one): a retry that wants another
+        socket than the one it just used, if there is one."""
+        return self._take_idle()
+
+    async def _wait_for_change(self, timeout: float | None) -> None:
+        self._changed.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._changed.wait()
+
+    def _pace_delay(self) -> float:
+        """Seconds until a new connection may start (0: now)."""
+        if self._connect_interval <= 0 or self._last_open is None:
+            return 0.0
+        loop = asyncio.get_running_loop()
+        return max(0.0, self._last_open + self._connect_interval - loop.time())
 
     async def _open_in_use(self) -> ClientConnection:
         conn = await self._open()
@@ -104,6 +147,7 @@ class WebSocketPool:
             self._spawn(self._close_quietly(conn))
             return
         self._idle.append(conn)
+        self._changed.set()
 
     async def discard(self, conn: ClientConnection) -> None:
         """Close a socket in an unknown state (mid-reply, after an error)."""
@@ -139,10 +183,21 @@ class WebSocketPool:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _open(self) -> ClientConnection:
-        conn = await self._connect_fn()
+        conn = await (self._paced_connect() if self._connect_interval > 0 else self._connect_fn())
         self._opened_at[conn] = time.monotonic()
         self._spawn(self._watch(conn))
         return conn
+
+    async def _paced_connect(self) -> ClientConnection:
+        """Connect at our turn: one handshake at a time, ``connect_interval`` apart."""
+        async with self._turn:
+            if (delay := self._pace_delay()) > 0:
+                await asyncio.sleep(delay)
+            try:
+                return await self._connect_fn()
+            finally:
+                self._last_open = asyncio.get_running_loop().time()
+                self._changed.set()
 
     async def _watch(self, conn: ClientConnection) -> None:
         """Notice a socket closing (idle timeout, server restart) and replace it."""
@@ -191,10 +246,12 @@ class WebSocketPool:
                 continue
             finally:
                 self._opening = None
+                self._changed.set()
             if self._closed:
                 await self._close_quietly(conn)
                 return
             self._idle.append(conn)
+            self._changed.set()
 
     def _spawn[T](self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task: asyncio.Task[T] = asyncio.ensure_future(coro)

@@ -1,7 +1,7 @@
-"""The built-in voice catalogue (offline default) and merging with live provider lists.
+"""The voice description shared by both providers, Hamsa's dialects, Faseeh's catalogue,
+and merging a built-in catalogue with a live provider list (the live list wins).
 
-Hamsa's docs disagree with themselves about speaker names, so a live list wins when it
-can be fetched; this catalogue is what we offer before that, or when it cannot.
+Hamsa's speakers live in ``hamsa_voices``.
 """
 
 from __future__ import annotations
@@ -66,43 +66,6 @@ HAMSA_DIALECTS: dict[str, Dialect] = {
     )
 }
 
-# speaker -> (dialect, gender); from Hamsa's speaker table.
-HAMSA_SPEAKERS: dict[str, tuple[str, str]] = {
-    "Amjad": ("pls", "male"),
-    "Layan": ("pls", "female"),
-    "Mariam": ("egy", "female"),
-    "Samir": ("egy", "male"),
-    "Dalal": ("syr", "female"),
-    "Mais": ("syr", "female"),
-    "Lyali": ("irq", "female"),
-    "Fatma": ("irq", "female"),
-    "Lana": ("jor", "female"),
-    "Jasem": ("jor", "male"),
-    "Carla": ("leb", "female"),
-    "Majd": ("leb", "male"),
-    "Hiba": ("ksa", "female"),
-    "Fahd": ("ksa", "male"),
-    "Salma": ("uae", "female"),
-    "Dima": ("uae", "female"),
-    "Mazen": ("bah", "male"),
-    "Ruba": ("bah", "female"),
-    "Deema": ("qat", "female"),
-    "Faisal": ("qat", "male"),
-    "Mai": ("kuw", "female"),
-    "Hatem": ("kuw", "male"),
-    "Aisha": ("oma", "female"),
-    "Jaber": ("oma", "male"),
-    "Salem": ("msa", "male"),
-    "Tamim": ("msa", "male"),
-    "Khalid": ("ar-sa", "male"),
-    "Rahma": ("ar-sa", "female"),
-    "Emma": ("en", "female"),
-    "James": ("en", "male"),
-}
-
-HAMSA_DEFAULT_SPEAKER = "Salem"
-HAMSA_DEFAULT_DIALECT = "msa"
-
 FASEEH_MODELS: dict[str, str] = {
     "faseeh-v1-preview": "Faseeh (quality)",
     "faseeh-mini-v1-preview": "Faseeh Mini (low latency, half the price)",
@@ -152,38 +115,8 @@ FASEEH_DEFAULT_VOICE = "ar-najdi-male-2"
 FASEEH_CLONE_PREFIX = "cl-"
 
 
-def hamsa_voice(speaker: str, dialect_code: str | None = None, gender: str | None = None) -> Voice:
-    """Describe a built-in Hamsa speaker."""
-    default_dialect, default_gender = HAMSA_SPEAKERS.get(speaker, (HAMSA_DEFAULT_DIALECT, ""))
-    dialect = HAMSA_DIALECTS.get(dialect_code or default_dialect) or HAMSA_DIALECTS["msa"]
-    gender = gender or default_gender or None
-    gender_en = f", {gender}" if gender else ""
-    gender_ar = f"، {_GENDER_AR[gender]}" if gender in _GENDER_AR else ""
-    return Voice(
-        provider=HAMSA,
-        voice_id=speaker,
-        name=speaker,
-        language=dialect.language,
-        dialect=dialect.code,
-        gender=gender,
-        description_en=f"Hamsa {speaker} ({dialect.name_en}{gender_en})",
-        description_ar=f"همسة {speaker} ({dialect.name_ar}{gender_ar})",
-    )
 
 
-def hamsa_custom_voice(voice_id: str, name: str | None = None) -> Voice:
-    """Describe a cloned Hamsa voice (a UUID used as the speaker)."""
-    label = name or voice_id
-    return Voice(
-        provider=HAMSA,
-        voice_id=voice_id,
-        name=label,
-        language="ar",
-        dialect=None,
-        custom=True,
-        description_en=f"Hamsa custom voice {label}",
-        description_ar=f"صوت همسة المخصص {label}",
-    )
 
 
 def faseeh_voice(
@@ -228,9 +161,6 @@ def faseeh_voice(
     )
 
 
-def builtin_hamsa_voices() -> list[Voice]:
-    """Every built-in Hamsa speaker."""
-    return [hamsa_voice(speaker) for speaker in HAMSA_SPEAKERS]
 
 
 def builtin_faseeh_voices() -> list[Voice]:
