@@ -38,18 +38,20 @@ from .core.faseeh import (
     FaseehVoiceSettings,
 )
 from .core.hamsa import HamsaClient, HamsaVoiceSettings, is_custom_voice_id
+from .core.hamsa_voices import (
+    HAMSA_DEFAULT_SPEAKER,
+    builtin_hamsa_voices,
+    hamsa_custom_voice,
+    own_dialect,
+    parse_voice_id,
+)
 from .core.providers import ProviderClient
 from .core.voices import (
     FASEEH_DEFAULT_MODEL,
     FASEEH_DEFAULT_VOICE,
     FASEEH_MODELS,
-    HAMSA_DEFAULT_DIALECT,
-    HAMSA_DEFAULT_SPEAKER,
-    HAMSA_SPEAKERS,
     Voice,
     builtin_faseeh_voices,
-    builtin_hamsa_voices,
-    hamsa_custom_voice,
     merge_voices,
 )
 
@@ -157,15 +159,18 @@ def voice_label(voice: Voice, language: str) -> str:
 
 
 def hamsa_dialect(voice_id: str, dialect: str | None, voices: Mapping[str, Voice]) -> str:
-    """Resolve ``auto`` to the speaker's own dialect (Fusha for cloned voices)."""
+    """The dialect to ask for: a chosen dialect (not ``auto``) overrides; otherwise the
+    one in the voice id (``Mariam-ksa``), else the voice's own (live list, catalogue),
+    else Fusha (cloned voices, names the catalogue does not know)."""
     if dialect and dialect != DIALECT_AUTO:
         return dialect
+    speaker, in_id = parse_voice_id(voice_id)
+    if in_id is not None:
+        return in_id
     voice = voices.get(voice_id)
     if voice is not None and voice.dialect:
         return voice.dialect
-    if voice_id in HAMSA_SPEAKERS:
-        return HAMSA_SPEAKERS[voice_id][0]
-    return HAMSA_DEFAULT_DIALECT
+    return own_dialect(speaker)
 
 
 def hamsa_settings(
@@ -175,7 +180,7 @@ def hamsa_settings(
     voice_id = str(options.get(CONF_VOICE) or HAMSA_DEFAULT_SPEAKER)
     dialect = options.get(CONF_DIALECT)
     return HamsaVoiceSettings(
-        speaker=voice_id,
+        speaker=parse_voice_id(voice_id)[0],
         dialect=hamsa_dialect(voice_id, str(dialect) if dialect else None, voices or {}),
     )
 
