@@ -96,6 +96,13 @@ def _text_steps(value: str) -> TextPolicy:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _non_negative_float(value: str) -> float:
+    number = float(value)
+    if not number >= 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Every flag in the contract."""
     parser = argparse.ArgumentParser(
@@ -112,6 +119,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--hamsa-url", default=hamsa_core.DEFAULT_WS_URL, help="Hamsa WebSocket")
     parser.add_argument("--hamsa-api-url", default=hamsa_core.DEFAULT_API_URL, help="Hamsa REST")
+    parser.add_argument(
+        "--hamsa-pool",
+        type=_positive_int,
+        default=hamsa_core.DEFAULT_POOL_SIZE,
+        metavar="N",
+        help="Hamsa connections kept open ahead of requests: the replies you expect at "
+        f"the same moment (default {hamsa_core.DEFAULT_POOL_SIZE})",
+    )
+    parser.add_argument(
+        "--hamsa-connect-interval",
+        type=_non_negative_float,
+        default=hamsa_core.DEFAULT_CONNECT_INTERVAL,
+        metavar="S",
+        help="least seconds between two new Hamsa connections; Hamsa is suspected of "
+        "answering bursts with 640-byte replies "
+        f"(default {hamsa_core.DEFAULT_CONNECT_INTERVAL:g}; 0: no limit)",
+    )
     parser.add_argument(
         "--faseeh-api-key",
         default=os.environ.get("FASEEH_API_KEY") or None,
@@ -308,6 +332,8 @@ async def main(argv: Sequence[str] | None = None) -> None:
             faseeh_transport=args.faseeh_transport,
             faseeh_dialect=args.faseeh_dialect,
             faseeh_sample_rate=args.faseeh_sample_rate,
+            hamsa_pool=args.hamsa_pool,
+            hamsa_connect_interval=args.hamsa_connect_interval,
         )
     )
     loop = asyncio.get_running_loop()

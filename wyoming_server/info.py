@@ -31,14 +31,14 @@ def voice_description(route: VoiceRoute) -> str:
 
 
 def tts_voice(route: VoiceRoute) -> TtsVoice:
-    """One advertised voice: ``ar`` plus its regional tag."""
+    """One advertised voice, under the language tags its route names."""
     return TtsVoice(
         name=route.name,
         description=voice_description(route),
         attribution=PROVIDER_ATTRIBUTION.get(route.voice.provider, PROJECT_ATTRIBUTION),
         installed=True,
         version=None,
-        languages=list(route.voice.all_languages),
+        languages=list(route.advertised_languages),
     )
 
 

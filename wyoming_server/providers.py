@@ -1,7 +1,9 @@
 """The provider clients of this process: made once, warmed at start-up, closed on shutdown.
 
 One aiohttp session serves every REST call; WebSockets are opened ahead of the first
-request so no request pays a handshake it could have paid earlier. The offline voice
+request so no request pays a handshake it could have paid earlier. Hamsa's live voice
+lists are read in the background at start-up, so requests can name voices by their
+catalogue ids (a bare name may be re-resolved to another accent). The offline voice
 (espeak-ng) needs nothing warmed: it starts one short subprocess per sentence.
 """
 
@@ -23,7 +25,7 @@ from arabic_tts_core.faseeh import (
     FaseehClient,
     FaseehVoiceSettings,
 )
-from arabic_tts_core.hamsa import HamsaClient
+from arabic_tts_core.hamsa import DEFAULT_CONNECT_INTERVAL, DEFAULT_POOL_SIZE, HamsaClient
 from arabic_tts_core.offline import OfflineClient
 from arabic_tts_core.voices import FASEEH_DEFAULT_MODEL, Voice
 
@@ -61,6 +63,8 @@ class ProviderConfig:
             dialect=self.faseeh_dialect,
             sample_rate=self.faseeh_sample_rate,
         )
+    hamsa_pool: int = DEFAULT_POOL_SIZE
+    hamsa_connect_interval: float = DEFAULT_CONNECT_INTERVAL
 
     def __repr__(self) -> str:
         return "ProviderConfig(<redacted>)"
@@ -74,6 +78,7 @@ class Providers:
         connector = aiohttp.TCPConnector(ssl=config.ssl_context or True)
         self._session = aiohttp.ClientSession(connector=connector)
         self._preload_task: asyncio.Task[None] | None = None
+        self._voices_task: asyncio.Task[None] | None = None
         # One knob bounds every wait on a provider: connecting, preloading, audio gaps.
         timeout = config.provider_timeout
         self.hamsa: HamsaClient | None = None
@@ -90,6 +95,8 @@ class Providers:
                 provider_timeout=timeout,
                 connect_timeout=timeout,
                 ssl_context=config.ssl_context,
+                pool_size=config.hamsa_pool,
+                connect_interval=config.hamsa_connect_interval,
             )
         if config.faseeh_api_key:
             self.faseeh = FaseehClient(
@@ -147,14 +154,19 @@ class Providers:
                 self._preload_task = asyncio.create_task(
                     _preload(self.hamsa, custom_voices), name="preload custom voices"
                 )
+            self._voices_task = asyncio.create_task(
+                _learn_voices(self.hamsa, self._config.provider_timeout),
+                name="read Hamsa voice lists",
+            )
         if self.faseeh is not None:
             self.faseeh.start_warming(self._config.faseeh_settings)
 
     async def close(self) -> None:
-        """Cancel the preload, close every socket and the session."""
-        if self._preload_task is not None:
-            self._preload_task.cancel()
-            await asyncio.wait([self._preload_task])
+        """Cancel the background tasks, close every socket and the session."""
+        for task in (self._preload_task, self._voices_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.wait([task])
         for client in (self.hamsa, self.faseeh, self.offline):
             if client is not None:
                 with contextlib.suppress(Exception):
@@ -176,3 +188,14 @@ async def _preload(hamsa: HamsaClient, voice_ids: Sequence[str]) -> None:
             )
         else:
             _LOGGER.info("Preloaded Hamsa custom voice %s", voice_id)
+
+
+async def _learn_voices(hamsa: HamsaClient, timeout: float) -> None:
+    """Read Hamsa's voice lists once, so requests can use catalogue ids; best effort."""
+    try:
+        async with asyncio.timeout(3 * timeout):
+            voices = await hamsa.list_voices()
+    except (TtsError, TimeoutError) as err:
+        _LOGGER.info("Hamsa's voice lists are unavailable (%s); speaking by name", err)
+    else:
+        _LOGGER.debug("Hamsa lists %d voices", len(voices))

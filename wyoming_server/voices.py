@@ -1,8 +1,10 @@
 """Wyoming voice names → the provider client and settings that speak them.
 
-Names are part of the contract (``hamsa-<Speaker>``, ``hamsa-<uuid>``,
-``faseeh-<voice_id>``, ``offline-ar``); bare names such as ``Salem`` are accepted too,
-because people type them into automations.
+Names are part of the contract (``hamsa-<Speaker>``, ``hamsa-<Speaker>-<dialect>``,
+``hamsa-<uuid>``, ``faseeh-<voice_id>``, ``offline-ar``); bare names such as ``Salem`` are
+accepted too, because people type them into automations. Home Assistant passes a Wyoming
+server nothing but the voice name, so a Hamsa name carries speaker and dialect. Any
+``hamsa-…`` name is spoken, advertised or not: Hamsa may know speakers we do not.
 """
 
 from __future__ import annotations
@@ -14,19 +16,20 @@ from arabic_tts_core.audio import PcmChunk
 from arabic_tts_core.errors import UnknownVoice
 from arabic_tts_core.faseeh import FaseehClient, FaseehVoiceSettings
 from arabic_tts_core.hamsa import HamsaClient, HamsaVoiceSettings
+from arabic_tts_core.hamsa_voices import (
+    FUSHA,
+    HAMSA_DEFAULT_SPEAKER,
+    builtin_hamsa_voices,
+    hamsa_custom_voice,
+    hamsa_voice,
+    is_uuid,
+    offered_voices,
+    parse_voice_id,
+)
 from arabic_tts_core.offline import OfflineClient, OfflineVoiceSettings
 from arabic_tts_core.providers import sentence_options
 from arabic_tts_core.streaming import Speak
-from arabic_tts_core.voices import (
-    FASEEH_DEFAULT_VOICE,
-    HAMSA_DEFAULT_DIALECT,
-    HAMSA_DEFAULT_SPEAKER,
-    Voice,
-    builtin_faseeh_voices,
-    builtin_hamsa_voices,
-    hamsa_custom_voice,
-    merge_voices,
-)
+from arabic_tts_core.voices import FASEEH_DEFAULT_VOICE, Voice, builtin_faseeh_voices, merge_voices
 from wyoming.tts import SynthesizeVoice
 
 from .events import echo
@@ -45,18 +48,37 @@ class VoiceRoute:
     voice: Voice
     speak: Speak = field(compare=False)
     sentence_options: dict[str, int] = field(default_factory=dict, compare=False)
+    # Language tags to advertise it under; empty: the voice's own (``ar`` + regional).
+    languages: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def advertised_languages(self) -> tuple[str, ...]:
+        """What Describe lists this voice under."""
+        return self.languages or self.voice.all_languages
 
 
-def hamsa_route(client: HamsaClient, voice: Voice) -> VoiceRoute:
-    """Route for a Hamsa speaker; the dialect is the speaker's own (custom voices: msa)."""
-    settings = HamsaVoiceSettings(
-        speaker=voice.voice_id, dialect=voice.dialect or HAMSA_DEFAULT_DIALECT
-    )
+def hamsa_route(client: HamsaClient, voice: Voice, languages: tuple[str, ...] = ()) -> VoiceRoute:
+    """Route for a Hamsa speaker (or cloned voice) in the voice's dialect."""
+    speaker = parse_voice_id(voice.voice_id)[0]
+    settings = HamsaVoiceSettings(speaker=speaker, dialect=voice.dialect or FUSHA)
 
     def speak(text: str) -> AsyncGenerator[PcmChunk]:
         return client.synthesize(text, settings)
 
-    return VoiceRoute(HAMSA_PREFIX + voice.voice_id, voice, speak, sentence_options(client))
+    return VoiceRoute(
+        HAMSA_PREFIX + voice.voice_id, voice, speak, sentence_options(client), languages
+    )
+
+
+def hamsa_typed_route(client: HamsaClient, name: str) -> VoiceRoute:
+    """Route for any ``hamsa-…`` name nobody advertised: the speaker as typed, in the
+    dialect it names, else the speaker's own (Fusha for names the catalogue lacks)."""
+    speaker, dialect = parse_voice_id(name[len(HAMSA_PREFIX) :])
+    if is_uuid(speaker):
+        voice = hamsa_custom_voice(speaker, dialect=dialect)
+    else:
+        voice = hamsa_voice(speaker, dialect)
+    return hamsa_route(client, voice)
 
 
 def faseeh_route(client: FaseehClient, voice: Voice, template: FaseehVoiceSettings) -> VoiceRoute:
@@ -94,9 +116,15 @@ def offline_route(client: OfflineClient) -> VoiceRoute:
 class VoiceCatalog:
     """Every voice this server offers, with the default first."""
 
-    def __init__(self, routes: Iterable[VoiceRoute], default: VoiceRoute) -> None:
+    def __init__(
+        self,
+        routes: Iterable[VoiceRoute],
+        default: VoiceRoute,
+        hamsa: HamsaClient | None = None,
+    ) -> None:
         self._routes = {route.name: route for route in routes}
         self.default = default
+        self._hamsa = hamsa
         self._by_lower: dict[str, VoiceRoute] = {}
         for route in self._routes.values():
             self._by_lower.setdefault(route.name.lower(), route)
@@ -117,13 +145,20 @@ class VoiceCatalog:
             return self.default
         if voice.name:
             route = self._routes.get(voice.name) or self._by_lower.get(voice.name.lower())
-            if route is None:
-                raise UnknownVoice(
-                    f"There is no voice named {echo(voice.name)}. Ask the server to describe "
-                    "itself for the list of voices (for example hamsa-Salem or "
-                    "faseeh-ar-najdi-male-2)."
-                )
-            return route
+            if route is not None:
+                return route
+            typed = voice.name.strip()
+            if (
+                self._hamsa is not None
+                and typed.lower().startswith(HAMSA_PREFIX)
+                and len(typed) > len(HAMSA_PREFIX)
+            ):
+                return hamsa_typed_route(self._hamsa, typed)
+            raise UnknownVoice(
+                f"There is no voice named {echo(voice.name)}. Ask the server to describe "
+                "itself for the list of voices (for example hamsa-Ali, hamsa-Mariam-ksa "
+                "or faseeh-ar-najdi-male-2)."
+            )
         assert voice.language is not None
         return self._for_language(voice.language)
 
@@ -153,16 +188,21 @@ def build_catalog(
 ) -> VoiceCatalog:
     """Voices of the configured providers; the default is the first provider's default.
 
-    Faseeh offers its built-in catalogue merged with the account's live voice list (which
-    wins: most real voice ids are opaque). The offline voice comes last and is the
-    default only when no cloud key is given: a configured cloud voice sounds far better.
+    Hamsa offers every speaker in every dialect (``offered_voices``): ``hamsa-<Speaker>``
+    under ``ar`` and its own dialect's tag, ``hamsa-<Speaker>-<dialect>`` under that
+    dialect's tag only, so each Home Assistant language lists each speaker once. Faseeh
+    offers its built-in catalogue merged with the account's live voice list (which wins:
+    most real voice ids are opaque). The offline voice comes last and is the default only
+    when no cloud key is given: a configured cloud voice sounds far better.
     """
     routes: list[VoiceRoute] = []
     if hamsa is not None:
-        routes.extend(hamsa_route(hamsa, voice) for voice in builtin_hamsa_voices())
+        speakers = [
+            *builtin_hamsa_voices(),
+            *(hamsa_custom_voice(voice_id) for voice_id in dict.fromkeys(custom_voices)),
+        ]
         routes.extend(
-            hamsa_route(hamsa, hamsa_custom_voice(voice_id))
-            for voice_id in dict.fromkeys(custom_voices)
+            hamsa_route(hamsa, voice, languages) for voice, languages in offered_voices(speakers)
         )
     if faseeh is not None:
         template = faseeh_settings or FaseehVoiceSettings()
@@ -179,4 +219,4 @@ def build_catalog(
         default_name = FASEEH_PREFIX + FASEEH_DEFAULT_VOICE
     else:
         default_name = OFFLINE_VOICE_NAME
-    return VoiceCatalog(routes, by_name[default_name])
+    return VoiceCatalog(routes, by_name[default_name], hamsa)

@@ -58,6 +58,8 @@ def test_defaults_match_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
     assert args.offline
     assert args.fallback == "offline"
     assert args.fallback_voice is None
+    assert args.hamsa_pool == 2
+    assert args.hamsa_connect_interval == 7.0
     assert cli.server_limits(args) == ServerLimits(
         max_event_bytes=1024 * 1024,
         max_text_chars=100_000,
@@ -144,6 +146,13 @@ def test_flags_override_env_and_repeat(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli.parse_args(["--hamsa-api-key", "h", "--zeroconf", "kitchen"]).zeroconf == "kitchen"
 
 
+def test_hamsa_pool_and_pace_flags() -> None:
+    args = cli.parse_args(
+        ["--hamsa-api-key", "h", "--hamsa-pool", "12", "--hamsa-connect-interval", "0"]
+    )
+    assert (args.hamsa_pool, args.hamsa_connect_interval) == (12, 0.0)
+
+
 @pytest.mark.parametrize(
     ("argv", "espeak", "message"),
     [
@@ -154,6 +163,8 @@ def test_flags_override_env_and_repeat(monkeypatch: pytest.MonkeyPatch) -> None:
         (["--faseeh-api-key", "f", "--custom-voice", UUID], True, "needs a Hamsa API key"),
         (["--hamsa-api-key", "h", "--samples-per-chunk", "0"], True, "must be at least 1"),
         (["--hamsa-api-key", "h", "--provider-timeout", "0"], True, "greater than 0"),
+        (["--hamsa-api-key", "h", "--hamsa-pool", "0"], True, "must be at least 1"),
+        (["--hamsa-api-key", "h", "--hamsa-connect-interval", "-1"], True, "must be 0 or more"),
         (["--hamsa-api-key", "h", "--uri", "stdio://", "--zeroconf"], True, "needs a tcp://"),
         (["--max-event-bytes", "0"], True, "must be at least 1"),
         (["--max-text-chars", "-5"], True, "must be at least 1"),
@@ -208,11 +219,11 @@ async def test_no_key_and_no_espeak_refuses_to_start(tmp_path: Path) -> None:
 async def test_unknown_fallback_voice_refuses_to_start() -> None:
     env = {**os.environ, "HAMSA_API_KEY": "k"}
     code, output = await _run_server_process(
-        "--hamsa-url", "ws://127.0.0.1:9/", "--fallback-voice", "hamsa-Nobody", env=env
+        "--hamsa-url", "ws://127.0.0.1:9/", "--fallback-voice", "Nobody", env=env
     )
     assert code != 0
-    assert "--fallback-voice hamsa-Nobody" in output
-    assert "There is no voice named 'hamsa-Nobody'" in output
+    assert "--fallback-voice Nobody" in output
+    assert "There is no voice named 'Nobody'" in output
     assert "Traceback" not in output
 
 

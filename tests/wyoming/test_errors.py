@@ -78,11 +78,34 @@ CASES = {
     ),
     "faseeh-40001-short-text": Case("bad_request", "faseeh-ar-najdi-male-2", text="مرحبا"),
     "empty-text": Case("bad_request", "hamsa-Samir", text="   "),
-    "unknown-voice-name": Case("unknown_voice", "hamsa-Nobody"),
+    "unknown-voice-name": Case("unknown_voice", "Nobody"),
+    # Typed Hamsa names are sent as they are; Hamsa's "aborted" is a provider error.
+    "hamsa-unknown-speaker": Case("provider_error", "hamsa-Nobody"),
     "hamsa-aborted": Case(
+        "provider_error",
+        "hamsa-Samir-ksa",  # a name on the wire (no catalogue id: that would retry by name)
+        arrange=lambda hamsa, _: hamsa.faults.append(hamsa_fake.Fault.error()),
+    ),
+    "hamsa-usage-limit": Case(
+        "insufficient_funds",
+        "hamsa-Samir",
+        arrange=lambda hamsa, _: hamsa.faults.append(
+            hamsa_fake.Fault.error(hamsa_fake.USAGE_LIMIT_MESSAGE)
+        ),
+    ),
+    "hamsa-rate-limit": Case(
+        "rate_limited",
+        "hamsa-Samir",
+        arrange=lambda hamsa, _: hamsa.faults.append(
+            hamsa_fake.Fault.error(hamsa_fake.RATE_LIMIT_MESSAGE)
+        ),
+    ),
+    "hamsa-not-owned": Case(
         "unknown_voice",
         "hamsa-Samir",
-        arrange=lambda hamsa, _: hamsa.faults.append(hamsa_fake.Fault.error()),
+        arrange=lambda hamsa, _: hamsa.faults.append(
+            hamsa_fake.Fault.error(hamsa_fake.NOT_OWNED_MESSAGE)
+        ),
     ),
     "hamsa-stall-timeout": Case(
         "timeout",
@@ -130,7 +153,8 @@ async def test_error_event_then_closed_and_server_keeps_serving(
         assert reply.pcm, "the failure came after audio had started"
     # The next client is served normally (the fault was one-shot, the wallet refilled).
     fake_faseeh.balances[FASEEH_KEY] = 100.0
-    next_reply = await synthesize(server.port, TEXT, case.voice.replace("Nobody", "Samir"))
+    next_voice = "hamsa-Samir" if "Nobody" in case.voice else case.voice
+    next_reply = await synthesize(server.port, TEXT, next_voice)
     assert_plain_success(next_reply)
     rate = 24000 if case.voice.startswith("faseeh-") else 16000
     assert next_reply.pcm == pcm_for_text(TEXT, rate)

@@ -13,6 +13,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 import pytest
+from arabic_tts_core.hamsa_voices import HAMSA_SPEAKERS
 from homeassistant.components import tts
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
@@ -85,7 +86,7 @@ async def test_home_assistant_wyoming_plain_and_streaming(
     with wave.open(io.BytesIO(data), "rb") as wav:
         assert wav.getframerate() == 16000
         assert wav.readframes(wav.getnframes()) == pcm_for_text(text.strip(), 16000)
-    assert [r["speaker"] for r in fake_hamsa.requests] == ["Samir"]
+    assert [r["voice_name"] for r in fake_hamsa.requests] == ["Samir"]
 
     # Streaming path: Home Assistant's TTS manager feeding text as it is written.
     async def message() -> AsyncGenerator[str]:
@@ -102,7 +103,7 @@ async def test_home_assistant_wyoming_plain_and_streaming(
     assert rate == 16000
     spoken = [r["text"] for r in fake_hamsa.requests[1:]]
     assert spoken == [SENTENCE_1.strip(), SENTENCE_2]
-    assert [r["speaker"] for r in fake_hamsa.requests[1:]] == ["Mariam", "Mariam"]
+    assert [r["voice_name"] for r in fake_hamsa.requests[1:]] == ["Mariam", "Mariam"]
     assert pcm == b"".join(pcm_for_text(sentence, 16000) for sentence in spoken)
 
     # A plain message through the manager goes the streaming way too (the entity streams).
@@ -112,6 +113,50 @@ async def test_home_assistant_wyoming_plain_and_streaming(
     extension, data = await tts.async_get_media_source_audio(hass, media_id)
     assert extension == "wav"
     assert _pcm_of_wav(data) == (16000, pcm_for_text(SENTENCE_2, 16000))
+
+    assert await hass.config_entries.async_unload(
+        hass.config_entries.async_entries("wyoming")[0].entry_id
+    )
+
+
+async def test_home_assistant_picks_any_speaker_in_any_dialect(
+    hass: HomeAssistant, server: ServerProcess, fake_hamsa: FakeHamsa
+) -> None:
+    """Home Assistant passes a Wyoming server only the voice name: the picker of a language
+    lists every Hamsa speaker in that language's dialect, and the name carries the choice."""
+    entity_id = await _setup_wyoming(hass, server)
+    entity = hass.data[tts.DATA_COMPONENT].get_entity(entity_id)
+    assert entity is not None
+    assert {"ar", "ar-EG", "ar-SA", "ar-PS", "ar-001", "en"} <= set(entity.supported_languages)
+
+    def hamsa_ids(language: str) -> list[str]:
+        voices = entity.async_get_supported_voices(language) or []
+        return [v.voice_id for v in voices if v.voice_id.startswith("hamsa-")]
+
+    egyptian = hamsa_ids("ar-EG")
+    assert len(egyptian) == len(set(egyptian)) == len(HAMSA_SPEAKERS)
+    assert {"hamsa-Mariam", "hamsa-Samir", "hamsa-Hiba-egy", "hamsa-Ali-egy"} <= set(egyptian)
+    arabic = hamsa_ids("ar")
+    assert {"hamsa-Mariam", "hamsa-Hiba", "hamsa-Ali", "hamsa-Salem"} <= set(arabic)
+    assert not any(name.endswith(("-egy", "-ksa")) for name in arabic)
+    fusha = hamsa_ids("ar-001")
+    assert {"hamsa-Salem", "hamsa-Mariam-msa"} <= set(fusha)
+
+    for voice, speaker, dialect in (
+        ("hamsa-Hiba-egy", "Hiba", "egy"),
+        ("hamsa-Mariam", "Mariam", "egy"),
+        ("hamsa-Ali", "Ali", "pls"),
+        ("hamsa-Hiba", "Hiba", "ksa"),
+    ):
+        extension, data = await entity.async_get_tts_audio(SENTENCE_1, "ar", {"voice": voice})
+        assert extension == "wav"
+        assert data is not None
+        assert (fake_hamsa.requests[-1]["voice_name"], fake_hamsa.requests[-1]["dialect"]) == (
+            speaker,
+            dialect,
+        )
+        with wave.open(io.BytesIO(data), "rb") as wav:
+            assert wav.readframes(wav.getnframes()) == pcm_for_text(SENTENCE_1.strip(), 16000)
 
     assert await hass.config_entries.async_unload(
         hass.config_entries.async_entries("wyoming")[0].entry_id

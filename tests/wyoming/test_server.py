@@ -6,8 +6,9 @@ import asyncio
 import re
 
 import pytest
+from arabic_tts_core.hamsa_voices import HAMSA_SPEAKERS
 from arabic_tts_core.offline import espeak_available
-from arabic_tts_core.voices import HAMSA_SPEAKERS
+from arabic_tts_core.voices import HAMSA_DIALECTS
 from wyoming.audio import AudioChunk
 from wyoming.client import AsyncTcpClient
 from wyoming.tts import Synthesize
@@ -15,6 +16,7 @@ from wyoming.tts import Synthesize
 from tests.fakes.audio import pcm_for_text
 from tests.fakes.faseeh import DEFAULT_VOICES, FakeFaseeh
 from tests.fakes.hamsa import FakeHamsa, Fault
+from tests.fakes.hamsa_catalog import CatalogVoice
 
 from .conftest import FASEEH_KEY, HAMSA_KEY, ServerProcess, StartServer, eventually
 from .helpers import (
@@ -42,7 +44,22 @@ def hamsa_pcm(fake: FakeHamsa, start: int = 0, rate: int = 16000) -> bytes:
     return b"".join(pcm_for_text(request["text"], rate) for request in fake.requests[start:])
 
 
-async def test_describe_lists_every_voice_with_languages_and_streaming(
+def hamsa_names(*speakers: str) -> set[str]:
+    """Every name the server advertises for these Hamsa speakers (built-in or UUIDs):
+    each in its own dialect, then in every other dialect but Gulf."""
+    names = set()
+    for speaker in speakers:
+        own = HAMSA_SPEAKERS[speaker].dialect if speaker in HAMSA_SPEAKERS else "msa"
+        names.add(f"hamsa-{speaker}")
+        names |= {
+            f"hamsa-{speaker}-{dialect}"
+            for dialect in HAMSA_DIALECTS
+            if dialect not in (own, "ar-sa")
+        }
+    return names
+
+
+async def test_describe_lists_every_speaker_in_every_dialect_with_languages(
     start_server: StartServer, fake_hamsa: FakeHamsa
 ) -> None:
     fake_hamsa.custom_voices = {CUSTOM_VOICE: "Grandma"}
@@ -57,15 +74,21 @@ async def test_describe_lists_every_voice_with_languages_and_streaming(
     assert program.attribution.name
     voices = {voice.name: voice for voice in program.voices}
     expected = (
-        {f"hamsa-{speaker}" for speaker in HAMSA_SPEAKERS}
-        | {f"hamsa-{CUSTOM_VOICE}"}
+        hamsa_names(*HAMSA_SPEAKERS, CUSTOM_VOICE)
         | {f"faseeh-{voice['voice_id']}" for voice in DEFAULT_VOICES}
         | OFFLINE_VOICES
     )
     assert set(voices) == expected
     assert voices["hamsa-Samir"].languages == ["ar", "ar-EG"]
-    assert voices["hamsa-Salem"].languages == ["ar"]
-    assert voices[f"hamsa-{CUSTOM_VOICE}"].languages == ["ar"]
+    assert voices["hamsa-Samir-ksa"].languages == ["ar-SA"]
+    assert voices["hamsa-Samir-msa"].languages == ["ar-001"]
+    assert voices["hamsa-Salem"].languages == ["ar", "ar-001"]
+    assert voices["hamsa-Salem-egy"].languages == ["ar-EG"]
+    assert voices["hamsa-Khalid"].languages == ["ar", "ar-SA"]
+    assert voices["hamsa-Emma"].languages == ["en"]
+    assert voices["hamsa-Ali-en"].languages == ["en"]
+    assert voices[f"hamsa-{CUSTOM_VOICE}"].languages == ["ar", "ar-001"]
+    assert voices[f"hamsa-{CUSTOM_VOICE}-egy"].languages == ["ar-EG"]
     assert voices["faseeh-ar-najdi-male-2"].languages == ["ar", "ar-SA"]
     assert voices["faseeh-ar-kuwaiti-male-1"].languages == ["ar", "ar-KW"]
     for advertised in program.voices:
@@ -74,9 +97,19 @@ async def test_describe_lists_every_voice_with_languages_and_streaming(
         assert ARABIC.search(advertised.description), advertised.description
         assert re.search(r"[A-Za-z]{3}", advertised.description), advertised.description
         assert advertised.attribution.name in ("Hamsa", "Faseeh", "espeak-ng")
-        # Every voice but Hamsa's two English speakers is Arabic.
-        if advertised.name not in {"hamsa-Emma", "hamsa-James"}:
-            assert advertised.languages[0] == "ar"
+    # Each language lists each Hamsa speaker once: plain Arabic in their own dialect, a
+    # regional tag in that dialect (ar-SA: Saudi, plus the two Gulf speakers).
+    by_language: dict[str, list[str]] = {}
+    for advertised in program.voices:
+        if advertised.name.startswith("hamsa-"):
+            for tag in advertised.languages:
+                by_language.setdefault(tag, []).append(advertised.name)
+    speakers = len(HAMSA_SPEAKERS) + 1
+    assert len(by_language["ar"]) == speakers - 2  # not Emma and James (English)
+    assert len(by_language["ar-EG"]) == speakers
+    assert len(by_language["ar-001"]) == speakers
+    assert len(by_language["en"]) == speakers
+    assert len(by_language["ar-SA"]) == speakers + 2
 
 
 async def test_only_configured_providers_are_offered(start_server: StartServer) -> None:
@@ -107,7 +140,7 @@ async def test_hamsa_exact_pcm_chunk_sizes_and_order(
     assert (reply.start.rate, reply.start.width, reply.start.channels) == (rate, 2, 1)
     assert_chunking(reply, 1024)
     assert reply.pcm == pcm_for_text(TEXT, rate)
-    assert [(r["text"], r["speaker"], r["dialect"]) for r in fake_hamsa.requests] == [
+    assert [(r["text"], r["voice_name"], r["dialect"]) for r in fake_hamsa.requests] == [
         (TEXT, "Samir", "egy")
     ]
 
@@ -152,12 +185,37 @@ async def test_first_chunk_leaves_with_the_first_frame(
 @pytest.mark.parametrize(
     ("voice_name", "speaker", "dialect"),
     [
-        (None, "Salem", "msa"),
+        (None, "Ali", "pls"),
         ("Salem", "Salem", "msa"),
         ("hamsa-khalid", "Khalid", "ar-sa"),
         ("Mariam", "Mariam", "egy"),
+        ("hamsa-Mariam", "Mariam", "egy"),
+        ("hamsa-Hiba", "Hiba", "ksa"),
+        ("hamsa-Ali", "Ali", "pls"),
+        ("hamsa-Mariam-ksa", "Mariam", "ksa"),
+        ("hamsa-Ali-egy", "Ali", "egy"),
+        ("hamsa-salem-EGY", "Salem", "egy"),
+        ("hamsa-Hiba-ar-sa", "Hiba", "ar-sa"),  # not advertised (Gulf), still spoken
+        ("Mariam-ksa", "Mariam", "ksa"),
+        ("hamsa-Zaid", "Zaid", "msa"),  # a name we do not know: sent as typed
+        ("hamsa-Zaid-egy", "Zaid", "egy"),
     ],
-    ids=["no-voice-default", "bare-speaker", "case-insensitive", "bare-egyptian"],
+    ids=[
+        "no-voice-default",
+        "bare-speaker",
+        "case-insensitive",
+        "bare-egyptian",
+        "mariam-egy",
+        "hiba-ksa",
+        "ali-pls",
+        "mariam-in-saudi",
+        "ali-in-egyptian",
+        "dialect-case-insensitive",
+        "gulf-typed",
+        "bare-with-dialect",
+        "unknown-speaker",
+        "unknown-speaker-with-dialect",
+    ],
 )
 async def test_hamsa_voice_selection(
     server: ServerProcess,
@@ -166,10 +224,39 @@ async def test_hamsa_voice_selection(
     speaker: str,
     dialect: str,
 ) -> None:
+    fake_hamsa.catalog.append(CatalogVoice("Zaid", "msa"))  # Hamsa knows more than we do
     reply = await synthesize(server.port, TEXT, voice_name)
     assert_plain_success(reply)
-    assert [(r["speaker"], r["dialect"]) for r in fake_hamsa.requests] == [(speaker, dialect)]
+    # voice_name: the speaker the fake understood (a catalogue id or a name on the wire).
+    assert [(r["voice_name"], r["dialect"]) for r in fake_hamsa.requests] == [(speaker, dialect)]
     assert reply.pcm == hamsa_pcm(fake_hamsa)
+
+
+async def test_live_lists_are_read_at_start_up_and_catalogue_ids_pin_voices(
+    start_server: StartServer, fake_hamsa: FakeHamsa
+) -> None:
+    """A voice the lists name is spoken by its catalogue id (a bare name may be re-resolved
+    to another accent); a voice listed only by /v2/tts/voices speaks with no preload."""
+    fake_hamsa.unlisted_builtins = [CatalogVoice("Zaid", "egy")]
+    server = await start_server("--debug")
+    await eventually(lambda: "Hamsa lists" in server.output, "the voice lists are read")
+    listed = [r for r in fake_hamsa.rest_requests if r.path == "/v2/tts/voices"]
+    assert listed[0].query["projectId"] == "project-1"
+    assert listed[0].query["source"] == "jobs"
+    for voice_name in (
+        "hamsa-Mariam",
+        "hamsa-Mariam-ksa",
+        f"hamsa-{fake_hamsa.voice_id('Zaid', 'egy')}-egy",
+    ):
+        reply = await synthesize(server.port, TEXT, voice_name)
+        assert_plain_success(reply)
+        assert reply.pcm == pcm_for_text(TEXT, 16000)
+    assert [(r["speaker"], r["dialect"]) for r in fake_hamsa.requests] == [
+        (fake_hamsa.voice_id("Mariam", "egy"), "egy"),
+        ("Mariam", "ksa"),
+        (fake_hamsa.voice_id("Zaid", "egy"), "egy"),
+    ]
+    assert [r["voice_name"] for r in fake_hamsa.requests] == ["Mariam", "Mariam", "Zaid"]
 
 
 async def test_default_voice_is_faseeh_when_only_faseeh_is_configured(
