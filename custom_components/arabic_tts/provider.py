@@ -37,7 +37,12 @@ from .core.faseeh import (
     FaseehClient,
     FaseehVoiceSettings,
 )
-from .core.hamsa import HamsaClient, HamsaVoiceSettings, is_custom_voice_id
+from .core.hamsa import (
+    DEFAULT_CONNECT_INTERVAL,
+    HamsaClient,
+    HamsaVoiceSettings,
+    is_custom_voice_id,
+)
 from .core.hamsa_voices import (
     HAMSA_DEFAULT_SPEAKER,
     builtin_hamsa_voices,
@@ -57,6 +62,9 @@ from .core.voices import (
 
 _LOGGER = logging.getLogger(__name__)
 
+
+# The least time between two new Hamsa connections (the core's default; tests lower it).
+HAMSA_CONNECT_INTERVAL = DEFAULT_CONNECT_INTERVAL
 
 REGION_ADVICE = "choose the {label} region in the integration's settings (Reconfigure)"
 
@@ -82,6 +90,7 @@ def create_client(
             api_url=api_url,
             session=session,
             ssl_context=ssl_context,
+            connect_interval=HAMSA_CONNECT_INTERVAL,
         )
     return FaseehClient(
         data[CONF_API_KEY],

@@ -55,6 +55,7 @@ from .core.frontend import (
 )
 from .core.hamsa import PCM_RATE as HAMSA_RATE
 from .core.hamsa import HamsaClient, HamsaVoiceSettings
+from .core.hamsa_voices import hamsa_language_tags, offered_voices
 from .core.providers import VoiceSettings, sentence_options
 from .core.streaming import synthesize_stream
 from .core.text import has_words
@@ -103,9 +104,15 @@ class ArabicTtsEntity(TextToSpeechEntity):
         if self._provider != PROVIDER_HAMSA:
             # English is a Hamsa dialect; Faseeh speaks Arabic only.
             languages = [tag for tag in languages if not tag.startswith("en")]
-        elif "en" not in languages:
-            languages.append("en")
+        else:
+            # Plain ar, each dialect's tag (Fusha: ar-001), en: any speaker in any of them.
+            languages = hamsa_language_tags()
         self._attr_supported_languages = languages
+        self._hamsa_offer: dict[str, list[Voice]] = {}
+        if self._provider == PROVIDER_HAMSA:
+            for voice, tags in offered_voices(self._voices.values()):
+                for tag in tags:
+                    self._hamsa_offer.setdefault(tag.lower(), []).append(voice)
         self._attr_default_language = "ar"
         defaults: dict[str, Any] = {
             ATTR_VOICE: options.get(CONF_VOICE) or default_voice(self._provider)
@@ -144,9 +151,18 @@ class ArabicTtsEntity(TextToSpeechEntity):
 
     @callback
     def async_get_supported_voices(self, language: str) -> list[TtsVoice]:
-        """Voices for a language: regional voices first match, Arabic ones for ``ar``."""
+        """Voices for a language: regional voices first match, Arabic ones for ``ar``.
+
+        Hamsa: a dialect's tag lists every speaker in that dialect (ids such as
+        ``Hiba-egy``), plain ``ar`` each speaker in its own dialect.
+        """
         ui_language = self.hass.config.language or "en"
         base = language.split("-", maxsplit=1)[0].split("_", maxsplit=1)[0].lower()
+        if self._provider == PROVIDER_HAMSA:
+            offer = self._hamsa_offer.get(language.replace("_", "-").lower())
+            if offer is None:
+                offer = self._hamsa_offer.get(base, [])
+            return [TtsVoice(v.voice_id, voice_label(v, ui_language)) for v in offer]
         candidates = [v for v in self._voices.values() if v.language.split("-")[0] == base]
         if "-" in language or "_" in language:
             regional = [

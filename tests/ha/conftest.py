@@ -59,6 +59,14 @@ def no_deprecation_reports(caplog: pytest.LogCaptureFixture) -> Generator[None]:
 
 
 @pytest.fixture(autouse=True)
+def unpaced_hamsa() -> Generator[None]:
+    """Hamsa's connection pacing (tests/core/test_hamsa_retry.py) is seconds per new
+    connection: these tests open sockets freely (test_init checks the real default)."""
+    with patch("custom_components.arabic_tts.provider.HAMSA_CONNECT_INTERVAL", 0):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def tts_cache_dir(tmp_path: Path) -> Generator[Path]:
     """Keep the TTS file cache out of the test config dir."""
     with patch("homeassistant.components.tts._init_tts_cache_dir", return_value=str(tmp_path)):

@@ -113,7 +113,7 @@ async def test_hamsa_flow_invalid_auth_then_success(hass: HomeAssistant, hamsa: 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Hamsa"
     assert result["data"] == {CONF_PROVIDER: "hamsa", CONF_API_KEY: HAMSA_KEY, **fake_urls(hamsa)}
-    assert result["options"] == {CONF_VOICE: "Salem", CONF_DIALECT: "auto", CONF_CUSTOM_VOICES: []}
+    assert result["options"] == {CONF_VOICE: "Ali", CONF_DIALECT: "auto", CONF_CUSTOM_VOICES: []}
     entry = result["result"]
     assert entry.unique_id == "hamsa-project-1"
     await hass.async_block_till_done()

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 
+from custom_components.arabic_tts import provider
 from custom_components.arabic_tts.const import CONF_CUSTOM_VOICES, DOMAIN
-from custom_components.arabic_tts.core.hamsa import HamsaClient
+from custom_components.arabic_tts.core.hamsa import DEFAULT_CONNECT_INTERVAL, HamsaClient
+from custom_components.arabic_tts.provider import create_client
 
 from ..fakes.faseeh import FakeFaseeh
 from ..fakes.hamsa import FakeHamsa
-from .conftest import VOICE_UUID, faseeh_entry, hamsa_entry, setup_entry
+from .conftest import VOICE_UUID, faseeh_entry, hamsa_data, hamsa_entry, setup_entry
 
 PRELOAD_PATH = "/v2/tts/voices/custom/preload"
 
@@ -27,13 +30,13 @@ async def _wait_for(predicate: Callable[[], bool], timeout: float = 3.0) -> None
 
 
 async def test_setup_warms_and_unload_closes(hass: HomeAssistant, hamsa: FakeHamsa) -> None:
-    """Setup opens a warm socket; unload closes it and leaves no task behind."""
+    """Setup opens the warm sockets; unload closes them and leaves no task behind."""
     entry = hamsa_entry(hass, hamsa)
     await setup_entry(hass, entry)
     client = entry.runtime_data.client
     assert isinstance(client, HamsaClient)
     assert await client.pool.wait_warm(3)
-    await _wait_for(lambda: hamsa.open_connections == 1)
+    await _wait_for(lambda: hamsa.open_connections == 2)
     # The key went in a header, never in the URL.
     assert hamsa.connections[0].key_via == "header"
 
@@ -41,6 +44,21 @@ async def test_setup_warms_and_unload_closes(hass: HomeAssistant, hamsa: FakeHam
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
     await _wait_for(lambda: hamsa.open_connections == 0)
+
+
+async def test_hamsa_client_is_paced_like_the_core_by_default(
+    hass: HomeAssistant, hamsa: FakeHamsa
+) -> None:
+    """The entry's client keeps the household pool and the core's connection pace (the
+    other tests here run unpaced, through the constant this reads)."""
+    with patch("custom_components.arabic_tts.provider.HAMSA_CONNECT_INTERVAL", 7.0):
+        client = create_client(hass, hamsa_data(hamsa))
+    try:
+        assert isinstance(client, HamsaClient)
+        assert (client.pool_size, client.connect_interval) == (2, DEFAULT_CONNECT_INTERVAL)
+        assert provider.DEFAULT_CONNECT_INTERVAL == 7.0
+    finally:
+        await client.close()
 
 
 async def test_faseeh_setup_warms_configured_voice(hass: HomeAssistant, faseeh: FakeFaseeh) -> None:

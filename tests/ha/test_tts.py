@@ -17,11 +17,13 @@ from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
 from custom_components.arabic_tts.const import DOMAIN
+from custom_components.arabic_tts.core.hamsa_voices import HAMSA_SPEAKERS
 from custom_components.arabic_tts.tts import ArabicTtsEntity
 
 from ..fakes.audio import pcm_for_text
 from ..fakes.faseeh import FakeFaseeh, Fault
 from ..fakes.hamsa import FakeHamsa
+from ..fakes.hamsa_catalog import CatalogVoice
 from .conftest import FASEEH_KEY, HAMSA_KEY, faseeh_entry, hamsa_entry, setup_entry
 
 WAV = {tts.ATTR_PREFERRED_FORMAT: "wav"}
@@ -77,19 +79,33 @@ def entity_of(hass: HomeAssistant, entity_id: str) -> ArabicTtsEntity:
 async def test_entity_languages_options_voices(
     hass: HomeAssistant, hamsa_loaded: tuple[MockConfigEntry, str]
 ) -> None:
-    """Languages: ar, regional tags, en; voice + dialect options with configured defaults."""
+    """Languages: ar, every dialect's tag (Fusha: ar-001), en; voice + dialect options."""
     _entry, entity_id = hamsa_loaded
     entity = entity_of(hass, entity_id)
     assert entity.default_language == "ar"
-    assert {"ar", "ar-EG", "ar-SA", "ar-KW", "ar-PS", "en"} <= set(entity.supported_languages)
+    assert {"ar", "ar-EG", "ar-SA", "ar-KW", "ar-PS", "ar-001", "en"} <= set(
+        entity.supported_languages
+    )
     assert entity.supported_options == ["voice", "dialect"]
-    assert entity.default_options == {"voice": "Salem", "dialect": "auto"}
+    assert entity.default_options == {"voice": "Ali", "dialect": "auto"}
     assert entity.async_supports_streaming_input()
-    egyptian = {v.voice_id for v in entity.async_get_supported_voices("ar-EG")}
-    assert egyptian == {"Mariam", "Samir"}
+    speakers = len(HAMSA_SPEAKERS)
+    # A dialect's tag: every speaker in that dialect, once (ids carry the dialect).
+    egyptian = [v.voice_id for v in entity.async_get_supported_voices("ar-EG")]
+    assert len(egyptian) == len(set(egyptian)) == speakers
+    assert {"Mariam", "Samir", "Hiba-egy", "Ali-egy", "Salem-egy"} <= set(egyptian)
+    fusha = [v.voice_id for v in entity.async_get_supported_voices("ar-001")]
+    assert len(fusha) == speakers
+    assert {"Salem", "Mariam-msa"} <= set(fusha)
+    # Plain Arabic: each Arabic speaker once, in their own dialect.
     arabic = {v.voice_id for v in entity.async_get_supported_voices("ar")}
-    assert {"Salem", "Mariam", "Khalid"} <= arabic and "Emma" not in arabic
-    assert {v.voice_id for v in entity.async_get_supported_voices("en")} == {"Emma", "James"}
+    assert {"Salem", "Mariam", "Khalid", "Ali", "Hiba"} <= arabic and "Emma" not in arabic
+    assert not any("-" in voice_id for voice_id in arabic)
+    english = {v.voice_id for v in entity.async_get_supported_voices("en")}
+    assert {"Emma", "James", "Mariam-en"} <= english and len(english) == speakers
+    labels = {v.voice_id: v.name for v in entity.async_get_supported_voices("ar_SA")}
+    assert labels["Mariam-ksa"] == "Hamsa Mariam (Saudi, female)"
+    assert labels["Khalid"] == "Hamsa Khalid (Gulf, male)"
 
 
 async def test_faseeh_entity_defaults(hass: HomeAssistant, faseeh: FakeFaseeh) -> None:
@@ -135,7 +151,9 @@ async def test_speak_hamsa_wav_matches_fake(
     rate, _frames, pcm = parse_wav(data)
     assert rate == 16000
     assert [r["text"] for r in hamsa.requests] == ["مرحبا بك في بيتك الذكي."]
-    assert hamsa.requests[0]["speaker"] == "Salem" and hamsa.requests[0]["dialect"] == "msa"
+    # The default voice: Ali in Palestinian (by catalogue id: the live list gave one).
+    assert (hamsa.requests[0]["voice_name"], hamsa.requests[0]["dialect"]) == ("Ali", "pls")
+    assert hamsa.requests[0]["speaker"] == hamsa.voice_id("Ali", "pls")
     assert pcm == hamsa_pcm(hamsa)
 
 
@@ -151,8 +169,52 @@ async def test_hamsa_voice_option_and_wav_header_rate(
     )
     rate, _frames, pcm = parse_wav(data)
     assert rate == 22050
-    assert (hamsa.requests[0]["speaker"], hamsa.requests[0]["dialect"]) == ("Mariam", "egy")
+    assert (hamsa.requests[0]["voice_name"], hamsa.requests[0]["dialect"]) == ("Mariam", "egy")
     assert pcm == hamsa_pcm(hamsa, 22050)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ({}, "Ali", "pls"),
+        ({"voice": "Mariam"}, "Mariam", "egy"),
+        ({"voice": "Hiba"}, "Hiba", "ksa"),
+        ({"voice": "Hiba-egy"}, "Hiba", "egy"),
+        ({"voice": "Mariam-ksa"}, "Mariam", "ksa"),
+        ({"voice": "Khalid-ar-sa"}, "Khalid", "ar-sa"),
+        ({"voice": "Emma-jor"}, "Emma", "jor"),
+        ({"voice": "Mariam", "dialect": "ksa"}, "Mariam", "ksa"),  # the option overrides
+        ({"voice": "Hiba-egy", "dialect": "syr"}, "Hiba", "syr"),
+        ({"voice": "Zaid"}, "Zaid", "msa"),  # a name we do not know: sent as typed
+        ({"voice": "Zaid-egy"}, "Zaid", "egy"),
+    ],
+)
+async def test_any_speaker_in_any_dialect(
+    hass: HomeAssistant,
+    hamsa: FakeHamsa,
+    hamsa_loaded: tuple[MockConfigEntry, str],
+    case: tuple[dict[str, str], str, str],
+) -> None:
+    """Voice ids carry speaker and dialect; the dialect option (per call) overrides."""
+    options, speaker, dialect = case
+    _entry, entity_id = hamsa_loaded
+    hamsa.catalog.append(CatalogVoice("Zaid", "oma"))  # Hamsa knows more than we do
+    _ext, data = await media_audio(hass, entity_id, "صباح الخير يا جماعة.", {**WAV, **options})
+    assert (hamsa.requests[0]["voice_name"], hamsa.requests[0]["dialect"]) == (speaker, dialect)
+    assert parse_wav(data)[2] == hamsa_pcm(hamsa)
+
+
+async def test_configured_dialect_overrides_every_voice(
+    hass: HomeAssistant, hamsa: FakeHamsa
+) -> None:
+    entry = hamsa_entry(hass, hamsa, voice="Mariam-ksa", dialect="leb")
+    entity_id = await setup_entry(hass, entry)
+    await media_audio(hass, entity_id, "صباح الخير.")
+    await media_audio(hass, entity_id, "مساء الخير.", {**WAV, "voice": "Hiba"})
+    assert [(r["voice_name"], r["dialect"]) for r in hamsa.requests] == [
+        ("Mariam", "leb"),
+        ("Hiba", "leb"),
+    ]
 
 
 async def test_faseeh_wav_matches_fake(
@@ -262,7 +324,7 @@ async def test_stream_hamsa_audio_before_text_complete(
         "والجملة الثانية تصل بعد الصوت.",
     ]
     # Both sentences on the same warm socket.
-    assert {r["connection_index"] for r in hamsa.requests} == {0}
+    assert len({r["connection_index"] for r in hamsa.requests}) == 1
     assert pcm == hamsa_pcm(hamsa)
 
 
@@ -306,7 +368,7 @@ async def test_stream_entity_directly(
     assert len(chunks[0]) == HEADER
     _rate, frames, pcm = parse_wav(b"".join(chunks))
     assert frames == 0
-    assert [(r["text"], r["speaker"]) for r in hamsa.requests] == [
+    assert [(r["text"], r["voice_name"]) for r in hamsa.requests] == [
         ("مرحبا.", "Tamim"),
         ("كيف حالك؟", "Tamim"),
     ]

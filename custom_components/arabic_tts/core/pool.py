@@ -209,6 +209,9 @@ class WebSocketPool:
         code = conn.close_code
         if code in self._no_rewarm_close_codes:
             self._warm_blocked = True
+            # A refused account gets no audio, glitched or not: the next request (after
+            # a new key or a top-up) need not wait for its turn to find out.
+            self._last_open = None
             _LOGGER.warning(
                 "%s closed a connection with code %s; not reconnecting", self._name, code
             )
@@ -231,7 +234,13 @@ class WebSocketPool:
         self._warm_task = self._spawn(self._warm())
 
     async def _warm(self) -> None:
-        while not self._closed and len(self._idle) + len(self._in_use) < self._min_idle:
+        # A close code that forbids re-warming (bad key, empty wallet) stops the loop too:
+        # with several warm sockets, each new one would otherwise be refused in turn.
+        while (
+            not self._closed
+            and not self._warm_blocked
+            and len(self._idle) + len(self._in_use) < self._min_idle
+        ):
             self._opening = self._spawn(self._open())
             try:
                 conn = await self._opening

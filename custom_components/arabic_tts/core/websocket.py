@@ -113,11 +113,15 @@ def close_code(err: ConnectionClosed) -> int:
 
 
 async def send_request(conn: ClientConnection, message: str, closed_error: ClosedError) -> None:
-    """Send a request; a socket found closed is worth one retry on a fresh one."""
+    """Send a request; a socket found closed is worth one retry on a fresh one, unless
+    it was closed for an account reason (a new socket would be refused the same way)."""
     try:
         await conn.send(message)
     except ConnectionClosed as err:
-        raise RetryBeforeAudio(closed_error(err, False)) from None
+        error = closed_error(err, False)
+        if isinstance(error, AuthFailed | InsufficientFunds):
+            raise error from None
+        raise RetryBeforeAudio(error) from None
 
 
 async def receive(
