@@ -51,6 +51,10 @@ class BenchConfig:
     long_text_describes: int = 500  # one every 10 ms
     slow_reader_text_chars: int = 60_000  # 20 minutes of audio, none of it read
     slow_reader_seconds: float = 5.0
+    # Hamsa at the smallest frames a provider streams: 640 bytes (20 ms) at real time.
+    small_frame_bytes: int = 640
+    small_frame_requests: int = 20
+    small_frame_text_chars: int = 20  # 0.4 s of audio: a reply takes about half a second
     ha: bool = True
     ha_cold_runs: int = 3
     ha_warm_requests: int = 20
@@ -80,6 +84,8 @@ class BenchConfig:
             saturated_text_chars=400,
             long_text_describes=50,
             slow_reader_seconds=1.5,
+            small_frame_requests=3,
+            small_frame_text_chars=10,
             ha_cold_runs=1,
             ha_warm_requests=3,
             target_concurrency=10,

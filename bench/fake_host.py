@@ -3,6 +3,7 @@
 ``python -m bench.fake_host '<ProviderTiming JSON>'`` prints its URLs and keys, then
 answers commands on stdin: ``drain`` (requests and frames logged since the last drain),
 ``pace`` (change the realtime factor; null sends frames as fast as possible),
+``frames`` (Hamsa's frame size in bytes),
 ``connections`` (open sockets per provider), ``quit``.
 """
 
@@ -68,6 +69,9 @@ async def main(timing: ProviderTiming) -> None:
                 # None: frames as fast as the fake can send them (throughput runs).
                 for fake in (hamsa, faseeh):
                     fake.realtime_factor = command["realtime_factor"]
+                return {}
+            if command["cmd"] == "frames":
+                hamsa.frame_sizes = [int(command["hamsa"])]
                 return {}
             if command["cmd"] == "connections":
                 return {"hamsa": hamsa.open_connections, "faseeh": faseeh.open_connections}

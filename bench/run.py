@@ -24,6 +24,7 @@ from .analysis import (
     summary,
 )
 from .config import BenchConfig
+from .direct import HAMSA_BYTES_PER_SECOND
 from .ipc import Child
 from .server import REPO_ROOT, ServerProcess, Usage
 from .texts import TextFactory
@@ -125,6 +126,7 @@ class Runner:
             await self.wait_upstream(2, 2)
             await self.describe()
             await self.warm()
+            await self.small_frames()
             await self.streaming()
             await self.concurrency()
             await self.hostile()
@@ -226,25 +228,54 @@ class Runner:
         self.results["ttfa_warm"] = ttfa_out
         self.results["chunk_latency"] = chunk_out
 
+    async def small_frames(self) -> None:
+        """Hamsa sending 640-byte frames (20 ms of audio) at real time: the plausibility
+        check for 640-byte replies may hold back one frame, and no more."""
+        self.log("warm time to first audio, 640-byte frames at real time (hamsa)")
+        frame = self.config.small_frame_bytes
+        await self._fakes.call("frames", hamsa=frame)
+        await self._fakes.call("pace", realtime_factor=1.0)
+        try:
+            figures, chunks = await self._warm_one(
+                "hamsa",
+                "hamsa",
+                self._server.port,
+                requests=self.config.small_frame_requests,
+                chars=self.config.small_frame_text_chars,
+                label="small_frames",
+            )
+        finally:
+            await self._fakes.call("frames", hamsa=self.config.timing.hamsa_frame_bytes)
+            await self._fakes.call("pace", realtime_factor=self.config.timing.realtime_factor)
+        figures["frame_ms"] = round(frame / HAMSA_BYTES_PER_SECOND * 1000, 3)
+        figures["chunk"] = chunks
+        self.results["small_frames"] = figures
+
     async def _warm_one(
-        self, key: str, provider: str, port: int
+        self,
+        key: str,
+        provider: str,
+        port: int,
+        *,
+        requests: int | None = None,
+        chars: int | None = None,
+        label: str | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Warm figures for one provider path: ``key`` names it (and the floor's path),
-        ``provider`` is the fake that answers (its timing log's key)."""
+        ``provider`` is the fake that answers (its timing log's key); ``requests`` of
+        ``chars`` characters (the warm defaults), samples stored under ``label`` (``key``)."""
         voice = VOICES[provider]
+        chars = chars or self.config.warm_text_chars
+        label = label or key
         for _ in range(self.config.warmup_requests):
-            await wy.synthesize(port, self.texts.text(), voice)
-            await self.floor_request(key, self.texts.text())
+            await wy.synthesize(port, self.texts.text(chars), voice)
+            await self.floor_request(key, self.texts.text(chars))
         await self.drain()
         ours: list[Trace] = []
         floor: list[Trace] = []
-        for _ in range(self.config.warm_requests):
-            ours.append(
-                await wy.synthesize(port, self.texts.text(self.config.warm_text_chars), voice)
-            )
-            floor.append(
-                await self.floor_request(key, self.texts.text(self.config.warm_text_chars))
-            )
+        for _ in range(requests or self.config.warm_requests):
+            ours.append(await wy.synthesize(port, self.texts.text(chars), voice))
+            floor.append(await self.floor_request(key, self.texts.text(chars)))
         log = await self.drain()
         figures: dict[str, Any] = {}
         chunks: dict[str, Any] = {}
@@ -294,9 +325,9 @@ class Runner:
             }
             figures[f"errors_{path}"] = [t.error for t in traces if t.error]
             chunks[path] = summary(latencies)
-            self.samples[f"ttfa_warm_{key}_{path}"] = {"values": ttfa}
-            self.samples[f"added_warm_{key}_{path}"] = {"values": added}
-            self.samples[f"chunk_{key}_{path}"] = {"values": latencies}
+            self.samples[f"ttfa_warm_{label}_{path}"] = {"values": ttfa}
+            self.samples[f"added_warm_{label}_{path}"] = {"values": added}
+            self.samples[f"chunk_{label}_{path}"] = {"values": latencies}
         figures["overhead_p50_ms"] = _minus(figures["ours"]["p50"], figures["floor"]["p50"])
         figures["ratio_p50"] = ratio(figures["ours"]["p50"], figures["floor"]["p50"])
         chunks["ratio_p99"] = ratio(chunks["ours"]["p99"], chunks["floor"]["p99"])

@@ -80,6 +80,11 @@ class ServerProcess:
             "--max-connections",
             str(BENCH_MAX_CONNECTIONS),
             *extra_args,
+            # Hamsa's connection pacing (a guard against a suspected limit on new
+            # connections) would turn the concurrency sweep into minutes of waiting; the
+            # fakes have no such limit, and the pace is tested in tests/core.
+            "--hamsa-connect-interval",
+            "0",
             stdin=asyncio.subprocess.DEVNULL,
             stdout=log,
             stderr=asyncio.subprocess.STDOUT,

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from custom_components.arabic_tts.core.errors import AuthFailed
 from custom_components.arabic_tts.core.hamsa import (
     DEFAULT_CONNECT_INTERVAL,
     DEFAULT_POOL_SIZE,
@@ -33,9 +34,11 @@ async def fake() -> AsyncIterator[FakeHamsa]:
 
 
 @contextlib.asynccontextmanager
-async def hamsa(fake: FakeHamsa, **options: Any) -> AsyncIterator[HamsaClient]:
+async def hamsa(
+    fake: FakeHamsa, key: str = "hamsa-key", **options: Any
+) -> AsyncIterator[HamsaClient]:
     client = HamsaClient(
-        "hamsa-key", ws_url=fake.ws_url, api_url=fake.api_url, provider_timeout=3.0, **options
+        key, ws_url=fake.ws_url, api_url=fake.api_url, provider_timeout=3.0, **options
     )
     try:
         yield client
@@ -206,3 +209,25 @@ async def test_a_short_text_in_one_frame_is_not_mistaken_for_the_glitch(fake: Fa
     assert pcm == pcm_for_text("نعم")  # 3 characters, 60 ms: one 1920-byte frame, then end
     assert sizes == [1920]
     assert len(fake.requests) == 1
+
+
+async def test_a_refused_key_stops_the_warm_up_and_does_not_wait_for_a_turn(
+    fake: FakeHamsa,
+) -> None:
+    """4001 on every new socket: the warm-up stops at the first (it would be refused in
+    turn forever), and a request finds out at once instead of after its 5 s turn."""
+    async with hamsa(
+        fake, "wrong-key", pool_size=3, connect_interval=5.0, retry_pause=0.01
+    ) as client:
+        client.start_warming()
+        for _ in range(300):
+            if fake.connections and fake.connections[0].close_code == 4001:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)  # the pool's watcher sees the close
+        started = time.monotonic()
+        with pytest.raises(AuthFailed):
+            await collect(client.synthesize(TEXT, SETTINGS))
+        assert time.monotonic() - started < 3.0
+        await asyncio.sleep(0.3)
+    assert [conn.close_code for conn in fake.connections] == [4001, 4001]

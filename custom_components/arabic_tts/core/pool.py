@@ -34,6 +34,10 @@ MIN_HEALTHY_LIFETIME = 5.0
 CLOSE_TIMEOUT = 2.0
 
 
+class _WarmUpStopped(Exception):
+    """A warm-up open gave up its turn: warming was blocked while it waited."""
+
+
 class WebSocketPool:
     """A small pool of open connections made by ``connect``."""
 
@@ -182,17 +186,28 @@ class WebSocketPool:
         self._idle.clear()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _open(self) -> ClientConnection:
-        conn = await (self._paced_connect() if self._connect_interval > 0 else self._connect_fn())
+    async def _open(self, *, warm_up: bool = False) -> ClientConnection:
+        if self._connect_interval > 0:
+            conn = await self._paced_connect(warm_up=warm_up)
+        else:
+            conn = await self._connect_fn()
         self._opened_at[conn] = time.monotonic()
         self._spawn(self._watch(conn))
         return conn
 
-    async def _paced_connect(self) -> ClientConnection:
-        """Connect at our turn: one handshake at a time, ``connect_interval`` apart."""
+    async def _paced_connect(self, *, warm_up: bool) -> ClientConnection:
+        """Connect at our turn: one handshake at a time, ``connect_interval`` apart.
+
+        The wait ends early when the pace is reset (an account close), and a warm-up
+        gives up its turn when warming was blocked meanwhile.
+        """
         async with self._turn:
-            if (delay := self._pace_delay()) > 0:
-                await asyncio.sleep(delay)
+            while (delay := self._pace_delay()) > 0:
+                if warm_up and self._warm_blocked:
+                    raise _WarmUpStopped
+                await self._wait_for_change(delay)
+            if warm_up and self._warm_blocked:
+                raise _WarmUpStopped
             try:
                 return await self._connect_fn()
             finally:
@@ -212,6 +227,7 @@ class WebSocketPool:
             # A refused account gets no audio, glitched or not: the next request (after
             # a new key or a top-up) need not wait for its turn to find out.
             self._last_open = None
+            self._changed.set()
             _LOGGER.warning(
                 "%s closed a connection with code %s; not reconnecting", self._name, code
             )
@@ -241,9 +257,11 @@ class WebSocketPool:
             and not self._warm_blocked
             and len(self._idle) + len(self._in_use) < self._min_idle
         ):
-            self._opening = self._spawn(self._open())
+            self._opening = self._spawn(self._open(warm_up=True))
             try:
                 conn = await self._opening
+            except _WarmUpStopped:
+                return
             except (AuthFailed, InsufficientFunds) as err:
                 _LOGGER.warning("%s: cannot keep a connection warm: %s", self._name, err)
                 self._warm_blocked = True
