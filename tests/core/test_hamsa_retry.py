@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.arabic_tts.core.errors import AuthFailed
+from custom_components.arabic_tts.core.errors import AuthFailed, ProviderUnavailable
 from custom_components.arabic_tts.core.hamsa import (
     DEFAULT_CONNECT_INTERVAL,
     DEFAULT_POOL_SIZE,
@@ -21,7 +21,7 @@ from custom_components.arabic_tts.core.hamsa import (
 )
 from tests.core.helpers import collect
 from tests.fakes.audio import pcm_for_text
-from tests.fakes.hamsa import FakeHamsa, Fault
+from tests.fakes.hamsa import WS_PATH, FakeHamsa, Fault
 
 TEXT = "الباب الأمامي مفتوح"
 SETTINGS = HamsaVoiceSettings("Mariam", "egy")
@@ -231,3 +231,20 @@ async def test_a_refused_key_stops_the_warm_up_and_does_not_wait_for_a_turn(
         assert time.monotonic() - started < 3.0
         await asyncio.sleep(0.3)
     assert [conn.close_code for conn in fake.connections] == [4001, 4001]
+
+
+async def test_a_retry_that_cannot_connect_gives_the_short_reply_socket_back(
+    fake: FakeHamsa,
+) -> None:
+    async with hamsa(fake, pool_size=1, connect_interval=0, retry_pause=0.05) as client:
+        client.start_warming()
+        await wait_idle(client, 1)
+        fake.faults.append(Fault.short_reply())
+        fake.rest_status_override[WS_PATH] = 503  # no new connection can be opened
+        with pytest.raises(ProviderUnavailable):
+            await collect(client.synthesize(TEXT, SETTINGS))
+        assert client.pool.idle_count == 1  # the socket that gave the short reply
+        del fake.rest_status_override[WS_PATH]
+        _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
+    assert pcm == pcm_for_text(TEXT)
+    assert fake.requests[-1]["connection_index"] == 0

@@ -259,6 +259,24 @@ async def test_live_lists_are_read_at_start_up_and_catalogue_ids_pin_voices(
     assert [r["voice_name"] for r in fake_hamsa.requests] == ["Mariam", "Mariam", "Zaid"]
 
 
+async def test_five_requests_at_start_up_under_the_connection_rate_limit(
+    start_server: StartServer, fake_hamsa: FakeHamsa
+) -> None:
+    """Defaults as shipped, against a Hamsa that answers the first request on a connection
+    opened within 5 s of the previous one with 640 bytes: nothing short is heard."""
+    fake_hamsa.connect_min_interval = 5.0
+    fake_hamsa.frame_interval = 0.01
+    server = await start_server()
+    texts = [f"{TEXT} رقم {number}" for number in range(5)]
+    replies = await asyncio.gather(
+        *(synthesize(server.port, text, "hamsa-Mariam") for text in texts)
+    )
+    for text, reply in zip(texts, replies, strict=True):
+        assert_plain_success(reply)
+        assert reply.pcm == pcm_for_text(text, 16000)
+    assert fake_hamsa.short_replies == []
+
+
 async def test_default_voice_is_faseeh_when_only_faseeh_is_configured(
     start_server: StartServer, fake_faseeh: FakeFaseeh
 ) -> None:

@@ -218,11 +218,16 @@ class HamsaClient(CloudClient):
         aside: ClientConnection | None = None  # gave a short reply: not for the retry
         fresh = False
         while True:
-            conn, reused = await self._acquire(fresh=fresh, short_replies=attempts.short_replies)
+            try:
+                conn, reused = await self._acquire(
+                    fresh=fresh, short_replies=attempts.short_replies
+                )
+            finally:
+                # Given back once the retry has another socket (or could not get one).
+                if aside is not None:
+                    self._pool.release(aside)
+                    aside = None
             fresh = False
-            if aside is not None:
-                self._pool.release(aside)
-                aside = None
             started = time.monotonic()
             try:
                 async for chunk in exchange(
