@@ -202,3 +202,18 @@ async def test_one_list_failing_leaves_the_other(fake: FakeHamsa, client: HamsaC
     assert ("Mariam", "egy") in {(v.name, v.dialect) for v in voices}
     await speak(client, "Mariam", "egy")
     assert fake.requests[-1]["speaker"] == fake.voice_id("Mariam", "egy")
+
+
+async def test_a_clone_whose_preload_failed_for_a_while_is_still_treated_as_a_clone(
+    fake: FakeHamsa, client: HamsaClient
+) -> None:
+    """A 500 on preload is no evidence of a built-in voice: when Hamsa later forgets the
+    clone, it is preloaded again (a 404 followed by speech would have been)."""
+    fake.custom_voices[CLONE] = "Grandma"
+    fake.preloaded.add(CLONE)  # still loaded from earlier
+    fake.preload_status = 500
+    await speak(client, CLONE, "msa")
+    fake.preload_status = None
+    fake.preloaded.discard(CLONE)  # Hamsa forgot it
+    await speak(client, CLONE, "msa")
+    assert preloads(fake) == [CLONE, CLONE]

@@ -141,6 +141,7 @@ class HamsaClient(CloudClient):
 
     def _setup(self) -> None:
         self.preloaded: set[str] = set()
+        self._preload_refused: set[str] = set()  # ids whose preload got 400/404
         self.voice_book = HamsaVoiceBook()
         self._project_id: str | None = None
         self._pool = WebSocketPool(
@@ -263,8 +264,9 @@ class HamsaClient(CloudClient):
                 await self._pool.discard(conn)
                 raise
             self._pool.release(conn)
-            if is_uuid(request.speaker) and request.speaker not in self.preloaded:
-                self.voice_book.mark_builtin(request.speaker)  # spoke without a preload
+            if request.speaker in self._preload_refused:
+                # Its preload was refused, yet it spoke: a built-in voice, not a clone.
+                self.voice_book.mark_builtin(request.speaker)
             if attempts.by_name:
                 self.voice_book.id_refused()
                 if self.voice_book.ids_refused:
@@ -389,6 +391,9 @@ class HamsaClient(CloudClient):
             await self.preload_voice(voice_id)
         except (AuthFailed, InsufficientFunds):
             raise
+        except UnknownVoice as err:
+            self._preload_refused.add(voice_id)
+            _LOGGER.info("Hamsa refused to preload voice %s (%s); trying it anyway", voice_id, err)
         except TtsError as err:
             _LOGGER.info("Preloading Hamsa voice %s failed (%s); trying it anyway", voice_id, err)
 
