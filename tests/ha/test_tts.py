@@ -22,7 +22,14 @@ from custom_components.arabic_tts.tts import ArabicTtsEntity
 
 from ..fakes.audio import pcm_for_text
 from ..fakes.faseeh import FakeFaseeh, Fault
-from ..fakes.hamsa import FakeHamsa
+from ..fakes.hamsa import (
+    ABORTED_MESSAGE,
+    NOT_OWNED_MESSAGE,
+    RATE_LIMIT_MESSAGE,
+    USAGE_LIMIT_MESSAGE,
+    FakeHamsa,
+)
+from ..fakes.hamsa import Fault as HamsaFault
 from ..fakes.hamsa_catalog import CatalogVoice
 from .conftest import FASEEH_KEY, HAMSA_KEY, faseeh_entry, hamsa_entry, setup_entry
 
@@ -454,6 +461,37 @@ async def test_hamsa_empty_wallet_in_stream(hass: HomeAssistant, hamsa: FakeHams
     hamsa.valid_keys.add("poor-key")
     await media_audio(hass, entity_id, "والآن تعمل.")
     assert not ir.async_get(hass).async_get_issue(DOMAIN, f"insufficient_funds_{entry.entry_id}")
+
+
+@pytest.mark.parametrize(
+    ("message", "key"),
+    [
+        (USAGE_LIMIT_MESSAGE, "insufficient_funds"),
+        (RATE_LIMIT_MESSAGE, "rate_limited"),
+        (NOT_OWNED_MESSAGE, "unknown_voice"),
+        (ABORTED_MESSAGE, "provider_error"),
+    ],
+)
+async def test_hamsa_error_texts_translated(
+    hass: HomeAssistant,
+    hamsa: FakeHamsa,
+    hamsa_loaded: tuple[MockConfigEntry, str],
+    message: str,
+    key: str,
+) -> None:
+    """Hamsa's own error texts: the plan's used-up allowance is insufficient_funds (with a
+    repair issue that says so), a rate limit is not a key problem (no reauth)."""
+    entry, entity_id = hamsa_loaded
+    hamsa.faults.append(HamsaFault.error(message))
+    with pytest.raises(HomeAssistantError) as err:
+        await media_audio(hass, entity_id, "رسالة لن تُقال الآن.", {**WAV, "voice": "Mariam-ksa"})
+    assert err.value.translation_key == key
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"insufficient_funds_{entry.entry_id}")
+    assert (issue is not None) == (key == "insufficient_funds")
+    if issue is not None:
+        assert issue.translation_placeholders is not None
+        assert "allowance is used up" in issue.translation_placeholders["message"]
 
 
 @pytest.mark.parametrize(
