@@ -97,13 +97,6 @@ def _text_steps(value: str) -> TextPolicy:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def _non_negative_float(value: str) -> float:
-    number = float(value)
-    if not number >= 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return number
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Every flag in the contract."""
     parser = argparse.ArgumentParser(

@@ -54,6 +54,8 @@ class ProviderConfig:
     faseeh_transport: str = TRANSPORT_AUTO
     faseeh_dialect: str = "auto"
     faseeh_sample_rate: int = DEFAULT_RATE
+    hamsa_pool: int = DEFAULT_POOL_SIZE
+    hamsa_connect_interval: float = DEFAULT_CONNECT_INTERVAL
 
     @property
     def faseeh_settings(self) -> FaseehVoiceSettings:
@@ -63,8 +65,6 @@ class ProviderConfig:
             dialect=self.faseeh_dialect,
             sample_rate=self.faseeh_sample_rate,
         )
-    hamsa_pool: int = DEFAULT_POOL_SIZE
-    hamsa_connect_interval: float = DEFAULT_CONNECT_INTERVAL
 
     def __repr__(self) -> str:
         return "ProviderConfig(<redacted>)"

@@ -66,8 +66,7 @@ class ServerText:
 
     def apply(self, catalog: VoiceCatalog) -> VoiceCatalog:
         """The same voices, each speaking through its engine's text preparation."""
-        wrapped = {route.name: self._wrap(route) for route in catalog.routes}
-        return VoiceCatalog(wrapped.values(), wrapped[catalog.default.name])
+        return catalog.prepared(self._wrap)
 
     def _wrap(self, route: VoiceRoute) -> VoiceRoute:
         engine = EngineText(

@@ -9,7 +9,7 @@ server nothing but the voice name, so a Hamsa name carries speaker and dialect. 
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from arabic_tts_core.audio import PcmChunk
@@ -121,10 +121,12 @@ class VoiceCatalog:
         routes: Iterable[VoiceRoute],
         default: VoiceRoute,
         hamsa: HamsaClient | None = None,
+        prepare: Callable[[VoiceRoute], VoiceRoute] | None = None,
     ) -> None:
         self._routes = {route.name: route for route in routes}
         self.default = default
         self._hamsa = hamsa
+        self._prepare = prepare
         self._by_lower: dict[str, VoiceRoute] = {}
         for route in self._routes.values():
             self._by_lower.setdefault(route.name.lower(), route)
@@ -138,6 +140,13 @@ class VoiceCatalog:
     def routes(self) -> list[VoiceRoute]:
         """Voices in advertising order."""
         return list(self._routes.values())
+
+    def prepared(self, prepare: Callable[[VoiceRoute], VoiceRoute]) -> VoiceCatalog:
+        """The same voices, each passed through ``prepare`` (the text front-end), and so is
+        every voice typed later (``hamsa-<any name>``), which is made when it is asked for."""
+        routes = [prepare(route) for route in self.routes]
+        by_name = {route.name: route for route in routes}
+        return VoiceCatalog(routes, by_name[self.default.name], self._hamsa, prepare)
 
     def resolve(self, voice: SynthesizeVoice | None) -> VoiceRoute:
         """The route for a request's voice; no voice means the default."""
@@ -153,7 +162,8 @@ class VoiceCatalog:
                 and typed.lower().startswith(HAMSA_PREFIX)
                 and len(typed) > len(HAMSA_PREFIX)
             ):
-                return hamsa_typed_route(self._hamsa, typed)
+                route = hamsa_typed_route(self._hamsa, typed)
+                return self._prepare(route) if self._prepare is not None else route
             raise UnknownVoice(
                 f"There is no voice named {echo(voice.name)}. Ask the server to describe "
                 "itself for the list of voices (for example hamsa-Ali, hamsa-Mariam-ksa "

@@ -23,7 +23,7 @@ from custom_components.arabic_tts.core.errors import (
 from custom_components.arabic_tts.core.hamsa import HamsaClient, HamsaVoiceSettings
 from tests.core.helpers import collect
 from tests.fakes.audio import mulaw_encode, pcm_for_text
-from tests.fakes.hamsa import FakeHamsa, Fault
+from tests.fakes.hamsa import ABORTED_MESSAGE, FakeHamsa, Fault
 
 TEXT = "الباب الأمامي مفتوح"
 CUSTOM_VOICE = "0b8e8a4e-6f3c-4a8e-9a0e-2c1d3f4b5a69"
@@ -252,15 +252,28 @@ async def test_transient_close_codes_retry_once_then_report(
         await collect(client.synthesize(TEXT, settings()))
 
 
-async def test_aborted_for_a_speaker_name_is_provider_error(
+async def test_aborted_for_a_speaker_hamsa_has_is_provider_error(
     fake: FakeHamsa, client: HamsaClient
 ) -> None:
-    """ "Aborted" also comes for passing faults: a name is sent as typed, and the error lets
-    a fallback voice speak (provider_error, not unknown_voice)."""
+    """ "Aborted" also comes for passing faults: for a speaker Hamsa has, the error lets a
+    fallback voice speak (provider_error, not unknown_voice)."""
+    fake.faults.append(Fault.error(ABORTED_MESSAGE))
     with pytest.raises(ProviderError) as caught:
+        await collect(client.synthesize(TEXT, settings(speaker="Mariam")))
+    assert not isinstance(caught.value, UnknownVoice)
+    assert "Mariam" in str(caught.value)
+    assert "egy" in str(caught.value)
+    assert caught.value.provider_text == "TTS stream error: aborted"
+
+
+async def test_aborted_for_a_name_nobody_knows_is_unknown_voice(
+    fake: FakeHamsa, client: HamsaClient
+) -> None:
+    """A typed name that neither our catalogue nor Hamsa's lists know is sent as typed;
+    "aborted" then most likely means a typo: unknown_voice, naming it (not fallen back)."""
+    with pytest.raises(UnknownVoice) as caught:
         await collect(client.synthesize(TEXT, settings(speaker="Nobody")))
     assert "Nobody" in str(caught.value)
-    assert "egy" in str(caught.value)
     assert caught.value.provider_text == "TTS stream error: aborted"
     assert [r["speaker"] for r in fake.requests] == ["Nobody"]
 

@@ -248,3 +248,23 @@ async def test_a_retry_that_cannot_connect_gives_the_short_reply_socket_back(
         _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
     assert pcm == pcm_for_text(TEXT)
     assert fake.requests[-1]["connection_index"] == 0
+
+
+async def test_an_unreachable_provider_fails_at_once_not_after_a_turn() -> None:
+    """Only connections that opened count against the pace: with the network down, every
+    request learns it at once (so the offline voice speaks), not after connect_interval."""
+    async with FakeHamsa() as gone:
+        ws_url, api_url = gone.ws_url, gone.api_url  # a port nobody listens on any more
+    client = HamsaClient(
+        "hamsa-key", ws_url=ws_url, api_url=api_url, provider_timeout=3.0, connect_interval=30
+    )
+    try:
+        client.start_warming()
+        await asyncio.sleep(0.2)  # the warm-up has failed already
+        for _ in range(2):
+            started = time.monotonic()
+            with pytest.raises(ProviderUnavailable):
+                await collect(client.synthesize(TEXT, SETTINGS))
+            assert time.monotonic() - started < 2.0
+    finally:
+        await client.close()

@@ -579,7 +579,7 @@ async def test_hamsa_unknown_speaker_passes_through_and_is_named(
     assert "Zainab" in str(err.value)
     assert any(r["speaker"] == "Zainab" for r in hamsa.requests)  # it did reach Hamsa
 
-    hamsa.speakers["Zainab"] = "msa"  # a speaker Hamsa has and our catalogue lacks
+    hamsa.catalog.append(CatalogVoice("Zainab", "msa"))  # Hamsa has her; our catalogue lacks
     _ext, data = await media_audio(hass, entity_id, "الآن أعرفه.", {**WAV, "voice": "Zainab"})
     assert hamsa.requests[-1]["speaker"] == "Zainab"
     assert parse_wav(data)[2] == pcm_for_text("الآن أعرفه.", 16000)

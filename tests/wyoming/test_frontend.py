@@ -13,6 +13,7 @@ from tests.core.frontend_corpus import CORPUS
 from tests.fakes.audio import pcm_for_text
 from tests.fakes.faseeh import FakeFaseeh
 from tests.fakes.hamsa import FakeHamsa
+from tests.fakes.hamsa_catalog import CatalogVoice
 
 from .conftest import FASEEH_KEY, HAMSA_KEY, StartServer
 from .helpers import (
@@ -81,6 +82,19 @@ async def test_numbers_step_for_a_cloud_voice(
     case = next(c for c in CORPUS if c.text == "تم ضبط المؤقت لمدة 5 دقائق")
     assert_plain_success(await synthesize(server.port, case.text, HAMSA))
     assert fake_hamsa.requests[-1]["text"] == case.spoken
+
+
+async def test_a_typed_hamsa_voice_gets_the_same_text_steps(
+    start_server: StartServer, fake_hamsa: FakeHamsa
+) -> None:
+    """A voice made when it is asked for (hamsa-<any name>) speaks through the same
+    front-end as the advertised ones: numbers and Latin words for a Hamsa voice."""
+    fake_hamsa.catalog.append(CatalogVoice("Zaid", "msa"))
+    server = await start_server("--hamsa-text", "markup,words,numbers")
+    case = next(c for c in CORPUS if c.text == "تم ضبط المؤقت لمدة 5 دقائق")
+    assert_plain_success(await synthesize(server.port, case.text, "hamsa-Zaid-egy"))
+    assert fake_hamsa.requests[-1]["text"] == case.spoken
+    assert fake_hamsa.requests[-1]["dialect"] == "egy"
 
 
 async def test_no_steps_sends_the_text_as_written(

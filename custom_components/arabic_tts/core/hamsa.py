@@ -305,6 +305,16 @@ class HamsaClient(CloudClient):
                 provider=PROVIDER,
                 provider_text=aborted.message,
             )
+        if known_speaker(speaker) is None and not self.voice_book.knows_name(speaker):
+            # A name neither our catalogue nor Hamsa's lists know: most likely a typo, which
+            # another voice would only paper over (unknown_voice is not fallen back).
+            raise UnknownVoice(
+                f"Hamsa does not know the speaker '{speaker}' (in dialect "
+                f"'{request.dialect}': {aborted.message}). Choose one of Hamsa's speakers.",
+                provider=PROVIDER,
+                provider_text=aborted.message,
+            )
+        # A speaker Hamsa has: "aborted" may be a passing fault, so another voice may speak.
         raise ProviderError(
             f"Hamsa stopped the reply for speaker '{speaker}' in dialect '{request.dialect}' "
             f"({aborted.message}). If this speaker or dialect is not one of Hamsa's, choose "

@@ -35,6 +35,7 @@ class HamsaVoiceBook:
     def __init__(self) -> None:
         self._ids: dict[tuple[str, str], str] = {}
         self._builtin: set[str] = set()
+        self._names: set[str] = set()  # speaker names the live lists gave (lower case)
         # The evidence that ids work as ``speaker`` comes from Hamsa's REST endpoint; if
         # the socket refuses ids (twice: once could be a passing "aborted") and the names
         # work, names are used from then on.
@@ -55,6 +56,10 @@ class HamsaVoiceBook:
         if is_uuid(speaker) or self.ids_refused:
             return speaker
         return self._ids.get((speaker.lower(), dialect), speaker)
+
+    def knows_name(self, name: str) -> bool:
+        """Whether Hamsa's own lists named this speaker (beyond our catalogue)."""
+        return name.lower() in self._names
 
     def is_builtin(self, voice_id: str) -> bool:
         """Whether an id belongs to a built-in voice (never preloaded)."""
@@ -100,6 +105,7 @@ class HamsaVoiceBook:
         return voices
 
     def _learn(self, voice_id: object, name: str, dialect: str) -> None:
+        self._names.add(name.lower())
         if not isinstance(voice_id, str) or not voice_id:
             return
         known = known_speaker(name)

@@ -59,7 +59,7 @@ class WebSocketPool:
         # Paced opens run one at a time; the next may start ``connect_interval`` after the
         # previous handshake ended (so the provider sees them at least that far apart).
         self._turn = asyncio.Lock()
-        self._last_open: float | None = None  # loop time the last paced handshake ended
+        self._last_open: float | None = None  # loop time the last paced connection opened
         # Set whenever a socket becomes idle or a warm-up handshake ends: waiters look again.
         self._changed = asyncio.Event()
         self._no_rewarm_close_codes = no_rewarm_close_codes
@@ -209,10 +209,16 @@ class WebSocketPool:
             if warm_up and self._warm_blocked:
                 raise _WarmUpStopped
             try:
-                return await self._connect_fn()
-            finally:
-                self._last_open = asyncio.get_running_loop().time()
+                conn = await self._connect_fn()
+            except BaseException:
+                # Only connections that opened count against the pace: a failure (the
+                # network down, a certificate refused) is reported at once, so the
+                # offline voice can speak instead of waiting for a turn that cannot help.
                 self._changed.set()
+                raise
+            self._last_open = asyncio.get_running_loop().time()
+            self._changed.set()
+            return conn
 
     async def _watch(self, conn: ClientConnection) -> None:
         """Notice a socket closing (idle timeout, server restart) and replace it."""

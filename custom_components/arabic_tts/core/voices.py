@@ -115,10 +115,6 @@ FASEEH_DEFAULT_VOICE = "ar-najdi-male-2"
 FASEEH_CLONE_PREFIX = "cl-"
 
 
-
-
-
-
 def faseeh_voice(
     voice_id: str,
     name: str | None = None,
@@ -159,8 +155,6 @@ def faseeh_voice(
         description_en=f"Faseeh {label}{suffix_en}",
         description_ar=f"فصيح {label}{suffix_ar}",
     )
-
-
 
 
 def builtin_faseeh_voices() -> list[Voice]:
