@@ -45,6 +45,7 @@ from .faseeh_api import (
 )
 from .faseeh_rest import FaseehRest
 from .faseeh_ws import AUTH_QUERY, FaseehSocket, SocketSilent
+from .tasks import BackgroundTasks
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class TransportChooser:
         }[mode]
         self._state = TransportState(mode, transport, datetime.now(UTC), reason)
         self._probe: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = BackgroundTasks()
 
     @property
     def state(self) -> TransportState:
@@ -125,7 +126,7 @@ class TransportChooser:
             return
         if self.mode == TRANSPORT_REST:
             _LOGGER.info("Faseeh: speaking over REST (chosen in the configuration)")
-            self._probe = self._spawn(self._probe_rest())
+            self._probe = self._tasks.spawn(self._probe_rest())
             return
         if self.mode == TRANSPORT_AUTO:
             _LOGGER.info(
@@ -136,7 +137,7 @@ class TransportChooser:
             )
         else:
             _LOGGER.info("Faseeh: speaking over the WebSocket (chosen; no REST fallback)")
-        self._probe = self._spawn(self._probe_socket(settings))
+        self._probe = self._tasks.spawn(self._probe_socket(settings))
 
     async def _probe_rest(self) -> None:
         try:
@@ -269,14 +270,4 @@ class TransportChooser:
 
     async def close(self) -> None:
         """Cancel and await the probe and every task."""
-        tasks = [task for task in (self._probe, *self._tasks) if task is not None]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-    def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        await self._tasks.cancel_and_wait()  # the probe is one of them

@@ -29,9 +29,8 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 from websockets.asyncio.client import ClientConnection
@@ -56,7 +55,15 @@ from .faseeh_api import (
     parse_message,
     redact,
 )
-from .websocket import RetryBeforeAudio, close_code, open_websocket, receive, send_request
+from .tasks import BackgroundTasks
+from .websocket import (
+    RetryBeforeAudio,
+    close_code,
+    close_quietly,
+    open_websocket,
+    receive,
+    send_request,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -69,7 +76,6 @@ QUIET_WHILE_LEARNING = 1.0
 LEARNING_REPLIES = 2
 MAX_QUIET_AFTER_FINAL = 2.0
 CLOSE_POLICY = 1008  # a close without an error message while checking the key
-CLOSE_TIMEOUT = 2.0
 MAX_WARM_BACKOFF = 60.0
 MIN_HEALTHY_LIFETIME = 5.0
 AUTH_INIT = "init"
@@ -100,7 +106,7 @@ class SocketPool:
         self._opening_settings: FaseehVoiceSettings | None = None
         self._warm_settings: FaseehVoiceSettings | None = None  # None: keep nothing warm
         self._warm_task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = BackgroundTasks()
         self._backoff = 1.0
         self._acquiring = 0  # requests opening their own socket right now
         self._retired = False  # the account left the socket: park nothing any more
@@ -172,7 +178,7 @@ class SocketPool:
         if reuse and not self._retired and not self._closed and conn.state is State.OPEN:
             self._park(conn, settings)
         else:
-            self._spawn(_close_quietly(conn))
+            self._tasks.spawn(close_quietly(conn))
             if self._warm_settings is not None:
                 self._warm_settings = settings  # pre-open the next socket for this voice
         self._ensure_warm()
@@ -180,25 +186,23 @@ class SocketPool:
     async def discard(self, conn: ClientConnection) -> None:
         """Close a socket in an unknown state (mid-reply, after an error)."""
         self._in_use.discard(conn)
-        await _close_quietly(conn)
+        await close_quietly(conn)
         self._ensure_warm()
 
     async def close_idle(self) -> None:
         """Close the idle socket, if any."""
         conn, self._idle, self._idle_settings = self._idle, None, None
         if conn is not None:
-            await _close_quietly(conn)
+            await close_quietly(conn)
 
     async def close(self) -> None:
         """Close every socket; cancel and await every task."""
         self._closed = True
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
+        tasks = self._tasks.cancel()
         for conn in list(self._opened_at):
-            await _close_quietly(conn)
+            await close_quietly(conn)
         self._idle = None
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.wait(tasks)
 
     # --- internals ----------------------------------------------------------------------
 
@@ -214,10 +218,10 @@ class SocketPool:
 
     def _park(self, conn: ClientConnection, settings: FaseehVoiceSettings) -> None:
         if self._closed or self._retired:
-            self._spawn(_close_quietly(conn))
+            self._tasks.spawn(close_quietly(conn))
             return
         if self._idle is not None and self._idle is not conn:
-            self._spawn(_close_quietly(self._idle))
+            self._tasks.spawn(close_quietly(self._idle))
         self._idle, self._idle_settings = conn, settings
         if self._warm_settings is not None:
             self._warm_settings = settings  # the warm socket follows the voice last used
@@ -225,13 +229,13 @@ class SocketPool:
     async def _open(self, settings: FaseehVoiceSettings) -> ClientConnection:
         conn = await self._connect(settings)
         self._opened_at[conn] = time.monotonic()
-        self._spawn(self._watch(conn))
+        self._tasks.spawn(self._watch(conn))
         return conn
 
     async def _open_shared(self, settings: FaseehVoiceSettings) -> ClientConnection:
         """Open where requests can wait for it (see ``acquire``)."""
         self._opening_settings = settings
-        self._opening = self._spawn(self._open(settings))
+        self._opening = self._tasks.spawn(self._open(settings))
         try:
             return await self._opening
         finally:
@@ -260,7 +264,7 @@ class SocketPool:
             or (self._opening is not None and not self._opening.done())
         ):
             return
-        self._warm_task = self._spawn(self._warm())
+        self._warm_task = self._tasks.spawn(self._warm())
 
     async def _warm(self) -> None:
         while not self._closed and not self._retired and self._idle is None and not self._in_use:
@@ -280,12 +284,6 @@ class SocketPool:
                 continue
             self._park(conn, settings)
             return
-
-    def _spawn[T](self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-        task: asyncio.Task[T] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
 
 
 @dataclass
@@ -371,7 +369,7 @@ class FaseehSocket:
                     if (error := error_from_body(data, self._redact(raw))) is not None:
                         raise error
         except TimeoutError:
-            await _close_quietly(conn)
+            await close_quietly(conn)
             raise ProviderTimeout(
                 f"Faseeh did not initialise the connection within {timeout:g} s",
                 provider=PROVIDER,
@@ -390,7 +388,7 @@ class FaseehSocket:
                 provider_text=f"close {code}",
             ) from None
         except BaseException:
-            await _close_quietly(conn)
+            await close_quietly(conn)
             raise
 
     # --- synthesis ----------------------------------------------------------------------
@@ -586,9 +584,3 @@ def _is_audio(message: object) -> bool:
         return bool(parse_message(message).get("audio"))
     except ProviderError:
         return False
-
-
-async def _close_quietly(conn: ClientConnection) -> None:
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(CLOSE_TIMEOUT):
-            await conn.close()

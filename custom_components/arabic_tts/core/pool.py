@@ -19,19 +19,19 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from websockets.asyncio.client import ClientConnection
 from websockets.protocol import State
 
 from .errors import AuthFailed, InsufficientFunds, TtsError
+from .tasks import BackgroundTasks
+from .websocket import close_quietly
 
 _LOGGER = logging.getLogger(__name__)
 
 MAX_WARM_BACKOFF = 60.0
 MIN_HEALTHY_LIFETIME = 5.0
-CLOSE_TIMEOUT = 2.0
 
 
 class _WarmUpStopped(Exception):
@@ -66,7 +66,7 @@ class WebSocketPool:
         self._idle: list[ClientConnection] = []
         self._in_use: set[ClientConnection] = set()
         self._opened_at: dict[ClientConnection, float] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = BackgroundTasks()
         self._warm_task: asyncio.Task[None] | None = None
         self._opening: asyncio.Task[ClientConnection] | None = None  # the warm-up's handshake
         self._warm_wanted = False
@@ -148,7 +148,7 @@ class WebSocketPool:
         self._warm_blocked = False
         self._backoff = 1.0
         if self._closed or conn.state is not State.OPEN or len(self._idle) >= self._max_idle:
-            self._spawn(self._close_quietly(conn))
+            self._tasks.spawn(close_quietly(conn))
             return
         self._idle.append(conn)
         self._changed.set()
@@ -158,7 +158,7 @@ class WebSocketPool:
         self._in_use.discard(conn)
         with contextlib.suppress(ValueError):
             self._idle.remove(conn)
-        await self._close_quietly(conn)
+        await close_quietly(conn)
         self._ensure_warm()
 
     def start_warming(self) -> None:
@@ -178,13 +178,11 @@ class WebSocketPool:
     async def close(self) -> None:
         """Close every socket and cancel and await every task the pool started."""
         self._closed = True
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
+        tasks = self._tasks.cancel()
         for conn in list(self._opened_at):
-            await self._close_quietly(conn)
+            await close_quietly(conn)
         self._idle.clear()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.wait(tasks)
 
     async def _open(self, *, warm_up: bool = False) -> ClientConnection:
         if self._connect_interval > 0:
@@ -192,7 +190,7 @@ class WebSocketPool:
         else:
             conn = await self._connect_fn()
         self._opened_at[conn] = time.monotonic()
-        self._spawn(self._watch(conn))
+        self._tasks.spawn(self._watch(conn))
         return conn
 
     async def _paced_connect(self, *, warm_up: bool) -> ClientConnection:
@@ -253,7 +251,7 @@ class WebSocketPool:
             or len(self._idle) + len(self._in_use) >= self._min_idle
         ):
             return
-        self._warm_task = self._spawn(self._warm())
+        self._warm_task = self._tasks.spawn(self._warm())
 
     async def _warm(self) -> None:
         # A close code that forbids re-warming (bad key, empty wallet) stops the loop too:
@@ -263,7 +261,7 @@ class WebSocketPool:
             and not self._warm_blocked
             and len(self._idle) + len(self._in_use) < self._min_idle
         ):
-            self._opening = self._spawn(self._open(warm_up=True))
+            self._opening = self._tasks.spawn(self._open(warm_up=True))
             try:
                 conn = await self._opening
             except _WarmUpStopped:
@@ -281,19 +279,7 @@ class WebSocketPool:
                 self._opening = None
                 self._changed.set()
             if self._closed:
-                await self._close_quietly(conn)
+                await close_quietly(conn)
                 return
             self._idle.append(conn)
             self._changed.set()
-
-    def _spawn[T](self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-        task: asyncio.Task[T] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    @staticmethod
-    async def _close_quietly(conn: ClientConnection) -> None:
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(CLOSE_TIMEOUT):
-                await conn.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import ssl
@@ -150,3 +151,13 @@ async def receive(
         if audio_sent or isinstance(error, AuthFailed | InsufficientFunds):
             raise error from None
         raise RetryBeforeAudio(error) from None
+
+
+CLOSE_TIMEOUT = 2.0
+
+
+async def close_quietly(conn: ClientConnection) -> None:
+    """Close a socket we are done with, whatever state it is in, within CLOSE_TIMEOUT."""
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(CLOSE_TIMEOUT):
+            await conn.close()
