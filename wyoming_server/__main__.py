@@ -373,6 +373,11 @@ async def main(argv: Sequence[str] | None = None) -> None:
             for signum in STOP_SIGNALS:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(signum)
+                # Still stopping (worker threads end, the interpreter tears down): a second
+                # SIGTERM (docker stop, systemd, a supervisor) must not turn a clean exit
+                # into a kill. SIGKILL still works. main() runs only as the process's main.
+                with contextlib.suppress(ValueError, OSError):
+                    signal.signal(signum, signal.SIG_IGN)
 
 
 def fallback_policy(args: argparse.Namespace, catalog: VoiceCatalog) -> FallbackPolicy:
