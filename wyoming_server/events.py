@@ -16,12 +16,13 @@ the provider's fault.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from typing import Any
 
 from arabic_tts_core.errors import BadRequest
 from arabic_tts_core.text import has_words
-from wyoming.event import Event
+from wyoming.event import Event, write_event
 from wyoming.tts import Synthesize, SynthesizeStart
 
 HEADER_END = b"\n"
@@ -218,3 +219,10 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(char if char.isprintable() else "?" for char in text)
+
+
+def encode_event(event: Event) -> bytes:
+    """``event`` exactly as ``wyoming`` writes it, for answers that never change."""
+    buffer = io.BytesIO()
+    write_event(event, buffer)
+    return buffer.getvalue()

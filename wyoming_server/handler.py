@@ -48,6 +48,7 @@ from wyoming.tts import (
 from .events import (
     check_text_length,
     chunk_text,
+    encode_event,
     printable,
     read_event,
     synthesize_request,
@@ -81,6 +82,12 @@ class ServerContext:
     limits: ServerLimits = field(default_factory=ServerLimits)
     connections: set[asyncio.Task[None]] = field(default_factory=set)
     text: ServerText = field(default_factory=ServerText)
+    info_bytes: bytes = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Encoded once: with every Hamsa speaker in every dialect the answer is ~200 kB of
+        # JSON, and encoding it per Describe cost the loop milliseconds each time.
+        object.__setattr__(self, "info_bytes", encode_event(self.info_event))
 
 
 class ArabicTtsEventHandler(AsyncEventHandler):
@@ -222,7 +229,8 @@ class ArabicTtsEventHandler(AsyncEventHandler):
 
     async def _dispatch(self, event: Event) -> bool:
         if Describe.is_type(event.type):
-            await self.write_event(self._context.info_event)
+            self.writer.write(self._context.info_bytes)
+            await self.writer.drain()
             return True
 
         if self._feed is not None:
