@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 import aiohttp
@@ -51,6 +51,35 @@ from .voices import Voice, faseeh_voice
 _LOGGER = logging.getLogger(__name__)
 
 REGION_ADVICE = "choose the {label} region"
+
+
+async def region_accepting_key(
+    session: aiohttp.ClientSession,
+    api_key: str,
+    regions: Iterable[FaseehRegion],
+    *,
+    timeout: float,
+) -> FaseehRegion | None:
+    """The first of ``regions`` whose free ``/models`` call accepts the key, if any.
+
+    Keys are issued per region and refused everywhere else, so this tells which region
+    a refused key belongs to (the client's error and the account probe both say it).
+    """
+    for region in regions:
+        try:
+            await request_json(
+                session,
+                "GET",
+                f"{region.api_url}/models",
+                provider=PROVIDER,
+                what="checking the other region",
+                headers={"x-api-key": api_key},
+                timeout=timeout,
+            )
+        except TtsError:
+            continue
+        return region
+    return None
 
 
 class FaseehClient(CloudClient):
@@ -168,27 +197,18 @@ class FaseehClient(CloudClient):
 
     async def _region_hint(self, refused: AuthFailed) -> AuthFailed:
         """A refused key that another region accepts: say which region it belongs to."""
-        for other in self._other_regions:
-            try:
-                await request_json(
-                    self.http_session(),
-                    "GET",
-                    f"{other.api_url}/models",
-                    provider=PROVIDER,
-                    what="checking the other region",
-                    headers=self._rest_headers(),
-                    timeout=self.connect_timeout,
-                )
-            except TtsError:
-                continue
-            advice = self._region_advice.format(name=other.name, label=other.label)
-            return WrongRegion(
-                f"This Faseeh API key belongs to the {other.label} region, not "
-                f"{self.region.label}: {advice}.",
-                region=other,
-                provider_text=refused.provider_text or refused.message,
-            )
-        return refused
+        other = await region_accepting_key(
+            self.http_session(), self._api_key, self._other_regions, timeout=self.connect_timeout
+        )
+        if other is None:
+            return refused
+        advice = self._region_advice.format(name=other.name, label=other.label)
+        return WrongRegion(
+            f"This Faseeh API key belongs to the {other.label} region, not "
+            f"{self.region.label}: {advice}.",
+            region=other,
+            provider_text=refused.provider_text or refused.message,
+        )
 
     async def validate_key(self) -> list[str]:
         """A free call that proves the key works; returns the model ids."""
@@ -255,4 +275,5 @@ __all__ = [
     "WrongRegion",
     "error_for_code",
     "error_from_body",
+    "region_accepting_key",
 ]

@@ -26,6 +26,7 @@ from .errors import (
     UnknownVoice,
     error_for_message,
 )
+from .redact import redact_text
 from .voices import FASEEH_DEFAULT_MODEL, FASEEH_DEFAULT_VOICE
 
 PROVIDER = "Faseeh"
@@ -171,8 +172,9 @@ def verbatim(text: str) -> str:
 
 
 def redact(text: str, secret: str) -> str:
-    """``text`` without ``secret`` (a provider that echoes the key must not leak it)."""
-    return text.replace(secret, "***") if secret else text
+    """``text`` without any piece of ``secret`` (a provider that echoes the key, or part
+    of it, must not leak it)."""
+    return redact_text(text, [secret])
 
 
 def error_for_code(code: int, message: str, *, provider_text: str | None = None) -> TtsError:

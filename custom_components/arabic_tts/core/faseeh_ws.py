@@ -366,7 +366,7 @@ class FaseehSocket:
                     data = parse_message(raw)
                     if data.get("type") == "connectionInitialized":
                         return conn
-                    if (error := error_from_body(data, self._redact(raw))) is not None:
+                    if (error := self._error(data, raw)) is not None:
                         raise error
         except TimeoutError:
             await close_quietly(conn)
@@ -472,7 +472,7 @@ class FaseehSocket:
                         raise SocketSilent(first_wait) from None
                     raise
             data = parse_message(raw)
-            if (error := error_from_body(data, self._redact(raw))) is not None:
+            if (error := self._error(data, raw)) is not None:
                 if final_at is not None:
                     _LOGGER.debug("Faseeh sent an error after isFinal: %s", error)
                     return  # the reply was whole; the socket is not reused
@@ -546,6 +546,15 @@ class FaseehSocket:
             )
         self.reuse = False
         self.quiet_after_final = quiet
+
+    def _error(self, data: dict[str, Any], raw: str | bytes) -> TtsError | None:
+        """The error a message carries (its text redacted), or None for any other message.
+
+        Audio messages are not redacted: they are never shown, and scanning every one
+        would cost the loop time on each frame."""
+        if "errorCode" not in data and data.get("type") != "error":
+            return None
+        return error_from_body(data, self._redact(raw))
 
     def _redact(self, raw: str | bytes) -> str:
         text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")

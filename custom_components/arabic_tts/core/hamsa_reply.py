@@ -30,6 +30,12 @@ MIN_SECONDS_PER_CHAR = 0.02
 HOLD_BELOW_SECONDS = 0.1
 
 
+def implausibly_short(seconds: float, text: str) -> bool:
+    """Whether ``seconds`` of audio is too little for ``text``: Hamsa's one-frame glitch
+    (the client retries such a reply; the account probe reports it)."""
+    return seconds < len(text) * MIN_SECONDS_PER_CHAR
+
+
 @dataclass(frozen=True, slots=True)
 class HamsaRequest:
     """What goes into one ``tts`` message."""
@@ -133,7 +139,7 @@ async def exchange(
                 return
             audio = (held or b"") + tail
             seconds = decoder.format.seconds(len(audio))
-            if seconds < floor:
+            if implausibly_short(seconds, request.text):
                 raise ShortReply(
                     ProviderError(
                         f"{provider} returned only {seconds * 1000:.0f} ms of audio for "

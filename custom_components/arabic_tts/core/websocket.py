@@ -29,6 +29,7 @@ WIRE_LOGGER.setLevel(logging.INFO)
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 PING_INTERVAL = 20.0
+PROVIDER_TEXT_LIMIT = 500  # bytes of a refused upgrade's body kept as evidence
 
 
 @functools.cache
@@ -75,7 +76,9 @@ async def open_websocket(
         ) from err
     except InvalidStatus as err:
         status = err.response.status_code
-        raise error_for_status(status, "", provider=provider, what="connecting") from None
+        error = error_for_status(status, "", provider=provider, what="connecting")
+        error.provider_text = upgrade_refusal(status, err.response.body)
+        raise error from None
     except InvalidHandshake as err:
         raise ProviderError(
             f"{provider} answered the connection with something that is not a WebSocket "
@@ -91,6 +94,13 @@ async def open_websocket(
         raise ProviderUnavailable(
             f"cannot reach {provider} ({err.strerror or type(err).__name__})", provider=provider
         ) from None
+
+
+def upgrade_refusal(status: int, body: bytes | None) -> str:
+    """What a provider answered instead of upgrading: the status and its body, verbatim
+    (bounded; whoever shows it removes the key first)."""
+    text = (body or b"")[:PROVIDER_TEXT_LIMIT].decode("utf-8", "replace").strip()
+    return f"HTTP {status}" + (f": {text}" if text else "")
 
 
 ClosedError = Callable[[ConnectionClosed, bool], TtsError]
