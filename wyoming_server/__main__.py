@@ -10,34 +10,32 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
 import signal
+import sys
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from arabic_tts_core import hamsa as hamsa_core
 from arabic_tts_core.errors import UnknownVoice
 from arabic_tts_core.faseeh import (
-    DEFAULT_RATE,
-    DIALECTS,
-    REGION_GLOBAL,
     REGIONS,
-    SAMPLE_RATES,
-    TRANSPORT_AUTO,
-    TRANSPORT_WEBSOCKET,
-    TRANSPORTS,
 )
 from arabic_tts_core.frontend import STEPS, TextPolicy, parse_steps
 from arabic_tts_core.hamsa import is_custom_voice_id
 from arabic_tts_core.offline import espeak_available
-from arabic_tts_core.voices import FASEEH_DEFAULT_MODEL
 from arabic_tts_core.websocket import default_ssl_context
 from wyoming.server import AsyncServer, AsyncTcpServer
 from wyoming.tts import SynthesizeVoice
 
 from . import __version__
 from .fallback import FallbackPolicy
+from .flags import (
+    add_provider_flags,
+    non_negative_float,
+    positive_int,
+    provider_flag_problem,
+    resolve_provider_urls,
+)
 from .handler import ArabicTtsEventHandler, ServerContext
 from .info import build_info
 from .limits import (
@@ -55,6 +53,8 @@ from .voices import OFFLINE_VOICE_NAME, VoiceCatalog, VoiceRoute, build_catalog
 _LOGGER = logging.getLogger("wyoming_server")  # not "__main__" under python -m
 
 DEFAULT_URI = "tcp://0.0.0.0:10200"
+PROBE_COMMAND = "probe"
+PROG = "wyoming-arabic-tts"
 DEFAULT_ZEROCONF_NAME = "arabic-tts"
 SECRET_ARGS = ("hamsa_api_key", "faseeh_api_key")
 SHUTDOWN_GRACE = 3.0
@@ -69,27 +69,6 @@ def _custom_voice(value: str) -> str:
     return value
 
 
-def _positive_int(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
-
-
-def _non_negative_float(value: str) -> float:
-    number = float(value)
-    if not number >= 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return number
-
-
-def _positive_float(value: str) -> float:
-    number = float(value)
-    if not number > 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return number
-
-
 def _text_steps(value: str) -> TextPolicy:
     try:
         return parse_steps(value)
@@ -100,75 +79,14 @@ def _text_steps(value: str) -> TextPolicy:
 def build_parser() -> argparse.ArgumentParser:
     """Every flag in the contract."""
     parser = argparse.ArgumentParser(
-        prog="wyoming-arabic-tts",
+        prog=PROG,
         description="Wyoming text-to-speech server for Arabic (Hamsa, Faseeh).",
+        epilog=f"To check what your Hamsa or Faseeh account does: {PROG} {PROBE_COMMAND} --help",
     )
     parser.add_argument(
         "--uri", default=DEFAULT_URI, help=f"tcp://, unix:// or stdio:// (default {DEFAULT_URI})"
     )
-    parser.add_argument(
-        "--hamsa-api-key",
-        default=os.environ.get("HAMSA_API_KEY") or None,
-        help="Hamsa API key (or env HAMSA_API_KEY; prefer the variable: flags show in ps)",
-    )
-    parser.add_argument("--hamsa-url", default=hamsa_core.DEFAULT_WS_URL, help="Hamsa WebSocket")
-    parser.add_argument("--hamsa-api-url", default=hamsa_core.DEFAULT_API_URL, help="Hamsa REST")
-    parser.add_argument(
-        "--hamsa-pool",
-        type=_positive_int,
-        default=hamsa_core.DEFAULT_POOL_SIZE,
-        metavar="N",
-        help="Hamsa connections kept open ahead of requests: the replies you expect at "
-        f"the same moment (default {hamsa_core.DEFAULT_POOL_SIZE})",
-    )
-    parser.add_argument(
-        "--hamsa-connect-interval",
-        type=_non_negative_float,
-        default=hamsa_core.DEFAULT_CONNECT_INTERVAL,
-        metavar="S",
-        help="least seconds between two new Hamsa connections; Hamsa is suspected of "
-        "answering bursts with 640-byte replies "
-        f"(default {hamsa_core.DEFAULT_CONNECT_INTERVAL:g}; 0: no limit)",
-    )
-    parser.add_argument(
-        "--faseeh-api-key",
-        default=os.environ.get("FASEEH_API_KEY") or None,
-        help="Faseeh API key (or env FASEEH_API_KEY; prefer the variable: flags show in ps)",
-    )
-    parser.add_argument(
-        "--faseeh-url", default=None, help="Faseeh WebSocket (default: the region's)"
-    )
-    parser.add_argument(
-        "--faseeh-api-url", default=None, help="Faseeh REST base (default: the region's)"
-    )
-    parser.add_argument(
-        "--faseeh-region",
-        choices=list(REGIONS),
-        default=REGION_GLOBAL,
-        help=f"Faseeh region; keys work only in their own (default {REGION_GLOBAL})",
-    )
-    parser.add_argument(
-        "--faseeh-transport",
-        choices=TRANSPORTS,
-        default=TRANSPORT_AUTO,
-        help="auto: the WebSocket, moving to REST if it refuses the key, fails or stays "
-        f"silent; websocket; rest (default {TRANSPORT_AUTO})",
-    )
-    parser.add_argument(
-        "--faseeh-dialect",
-        choices=DIALECTS,
-        default="auto",
-        help="Faseeh dialect (REST only: auto, emirati, fusha; default auto)",
-    )
-    parser.add_argument(
-        "--faseeh-sample-rate",
-        type=int,
-        choices=SAMPLE_RATES,
-        default=DEFAULT_RATE,
-        metavar="HZ",
-        help=f"Faseeh audio rate: 8000, 16000, 22050 or 24000 (default {DEFAULT_RATE})",
-    )
-    parser.add_argument("--faseeh-model", default=FASEEH_DEFAULT_MODEL, help="Faseeh model id")
+    add_provider_flags(parser)
     parser.add_argument(
         "--custom-voice",
         action="append",
@@ -178,14 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Hamsa cloned voice id, offered as hamsa-<UUID> (repeatable)",
     )
     parser.add_argument(
-        "--samples-per-chunk", type=_positive_int, default=1024, help="samples per AudioChunk"
-    )
-    parser.add_argument(
-        "--provider-timeout",
-        type=_positive_float,
-        default=10.0,
-        metavar="S",
-        help="seconds without audio from the provider before a request fails (default 10)",
+        "--samples-per-chunk", type=positive_int, default=1024, help="samples per AudioChunk"
     )
     parser.add_argument(
         "--fallback",
@@ -205,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     # an error event and a closed connection.
     parser.add_argument(
         "--max-event-bytes",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_MAX_EVENT_BYTES,
         metavar="N",
         help="largest event a client may send: header, data and payload together "
@@ -213,14 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-text-chars",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_MAX_TEXT_CHARS,
         metavar="N",
         help=f"longest text of one request, plain or streamed (default {DEFAULT_MAX_TEXT_CHARS})",
     )
     parser.add_argument(
         "--idle-timeout",
-        type=_non_negative_float,
+        type=non_negative_float,
         default=DEFAULT_IDLE_TIMEOUT,
         metavar="S",
         help="seconds a connection may send nothing while nothing is spoken for it, or read "
@@ -228,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-connections",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_MAX_CONNECTIONS,
         metavar="N",
         help="most clients connected at once; the next one gets an error and is closed "
@@ -289,17 +200,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--custom-voice needs a Hamsa API key")
     if args.zeroconf and not args.uri.startswith("tcp://"):
         parser.error("--zeroconf needs a tcp:// --uri")
-    if args.faseeh_dialect != "auto" and args.faseeh_transport == TRANSPORT_WEBSOCKET:
-        parser.error(
-            "--faseeh-dialect needs REST (the WebSocket has no dialect): use "
-            "--faseeh-transport auto or rest"
-        )
-    # Explicit addresses win over the region's; a refused key is checked against the
-    # other region only when the REST address is the region's own.
-    region = REGIONS[args.faseeh_region]
-    args.faseeh_own_api_url = args.faseeh_api_url is not None
-    args.faseeh_url = args.faseeh_url or region.ws_url
-    args.faseeh_api_url = args.faseeh_api_url or region.api_url
+    if (problem := provider_flag_problem(args)) is not None:
+        parser.error(problem)
+    resolve_provider_urls(args)
     return args
 
 
@@ -512,7 +415,11 @@ async def _stop_zeroconf(zeroconf: Any) -> None:
 
 
 def run() -> None:
-    """Console script entry point."""
+    """Console script entry point: the server, or ``probe`` (the account probe)."""
+    if sys.argv[1:2] == [PROBE_COMMAND]:
+        from .probe import run as run_probe  # noqa: PLC0415 - only the probe needs it
+
+        sys.exit(run_probe(sys.argv[2:]))
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
 

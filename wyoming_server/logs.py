@@ -9,20 +9,28 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-REDACTED = "**REDACTED**"
+from arabic_tts_core.redact import REDACTED, Redactor
+
+__all__ = ["REDACTED", "RedactingFilter", "setup_logging"]
+
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class RedactingFilter(logging.Filter):
     """Replaces every secret in a record's message and traceback text."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    def __init__(self, secrets: Iterable[str | None], *, pieces: bool = False) -> None:
+        """``pieces``: also every piece of a secret (6 characters or more), as the
+        account probe's output must be; the server replaces whole secrets only."""
         super().__init__()
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._pieces = Redactor(self._secrets) if pieces else None
         self._formatter = logging.Formatter()
 
     def redact(self, text: str) -> str:
         """Return ``text`` with every secret replaced."""
+        if self._pieces is not None:
+            return self._pieces.text(text)
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
         return text

@@ -85,6 +85,7 @@ __all__ = [
     "PCM_RATE",
     "HamsaClient",
     "HamsaVoiceSettings",
+    "error_for_close",
     "is_custom_voice_id",
 ]
 
@@ -236,7 +237,7 @@ class HamsaClient(CloudClient):
                     request,
                     provider=PROVIDER,
                     timeout=self.provider_timeout,
-                    closed_error=self._closed_error,
+                    closed_error=error_for_close,
                     payload_error=self._payload_error,
                 ):
                     yield chunk
@@ -321,34 +322,6 @@ class HamsaClient(CloudClient):
             "another voice.",
             provider=PROVIDER,
             provider_text=aborted.message,
-        )
-
-    @staticmethod
-    def _closed_error(err: ConnectionClosed, mid_reply: bool) -> TtsError:
-        code = close_code(err)
-        reason = err.rcvd.reason if err.rcvd is not None else ""
-        said = f"close code {code}" + (f": {reason}" if reason else "")
-        if code == CLOSE_INVALID_KEY:
-            return AuthFailed(
-                "Hamsa refused the API key (invalid or missing).",
-                provider=PROVIDER,
-                provider_text=said,
-            )
-        if code == CLOSE_WALLET_EMPTY:
-            return InsufficientFunds(
-                "The Hamsa wallet is empty.", provider=PROVIDER, provider_text=said
-            )
-        if code == CLOSE_INTERNAL_AUTH:
-            return ProviderError(
-                "Hamsa had an internal authentication error (close code 4500).",
-                provider=PROVIDER,
-                provider_text=said,
-            )
-        where = "in the middle of a reply" if mid_reply else "before replying"
-        return ProviderUnavailable(
-            f"Hamsa closed the connection {where} (code {code}).",
-            provider=PROVIDER,
-            provider_text=said,
         )
 
     @staticmethod
@@ -454,6 +427,36 @@ class HamsaClient(CloudClient):
             ):
                 break
         return voices
+
+
+def error_for_close(err: ConnectionClosed, mid_reply: bool) -> TtsError:
+    """What a socket Hamsa closed means (4001 bad key, 4003 empty wallet, …), with the
+    close code and reason verbatim as provider text."""
+    code = close_code(err)
+    reason = err.rcvd.reason if err.rcvd is not None else ""
+    said = f"close code {code}" + (f": {reason}" if reason else "")
+    if code == CLOSE_INVALID_KEY:
+        return AuthFailed(
+            "Hamsa refused the API key (invalid or missing).",
+            provider=PROVIDER,
+            provider_text=said,
+        )
+    if code == CLOSE_WALLET_EMPTY:
+        return InsufficientFunds(
+            "The Hamsa wallet is empty.", provider=PROVIDER, provider_text=said
+        )
+    if code == CLOSE_INTERNAL_AUTH:
+        return ProviderError(
+            "Hamsa had an internal authentication error (close code 4500).",
+            provider=PROVIDER,
+            provider_text=said,
+        )
+    where = "in the middle of a reply" if mid_reply else "before replying"
+    return ProviderUnavailable(
+        f"Hamsa closed the connection {where} (code {code}).",
+        provider=PROVIDER,
+        provider_text=said,
+    )
 
 
 def _kind(reused: bool) -> str:

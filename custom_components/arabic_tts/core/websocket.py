@@ -96,7 +96,7 @@ async def open_websocket(
         ) from None
 
 
-def upgrade_refusal(status: int, body: bytes | None) -> str:
+def upgrade_refusal(status: int, body: bytes | bytearray | None) -> str:
     """What a provider answered instead of upgrading: the status and its body, verbatim
     (bounded; whoever shows it removes the key first)."""
     text = (body or b"")[:PROVIDER_TEXT_LIMIT].decode("utf-8", "replace").strip()

@@ -1,0 +1,1 @@
+"""Tests of the account probe (wyoming-arabic-tts probe)."""
