@@ -116,6 +116,16 @@ async def run_step(
     if not step.outcome:
         step.outcome = OK
     step.duration_ms = ms(clock.now() - started)
+    # The log is redacted like the report (the provider's text may echo a key).
+    _LOGGER.debug(
+        "%s %s: %s in %.0f ms; %s; provider said: %s",
+        provider,
+        step.id,
+        step.outcome,
+        step.duration_ms,
+        "; ".join(step.details),
+        step.provider_text,
+    )
     progress(f"{provider}: {step.label}: {step.outcome}")
     return step
 
