@@ -17,9 +17,6 @@ from functools import partial
 from typing import Any
 
 from arabic_tts_core.errors import UnknownVoice
-from arabic_tts_core.faseeh import (
-    REGIONS,
-)
 from arabic_tts_core.frontend import STEPS, TextPolicy, parse_steps
 from arabic_tts_core.hamsa import is_custom_voice_id
 from arabic_tts_core.offline import espeak_available
@@ -318,18 +315,6 @@ def _log_voices(args: argparse.Namespace, context: ServerContext) -> None:
             OFFLINE_VOICE_NAME,
         )
         return
-    if args.faseeh_api_key:
-        _LOGGER.info(
-            "Faseeh: region %s (%s), model %s, %d Hz, dialect %s%s",
-            REGIONS[args.faseeh_region].label,
-            args.faseeh_api_url,
-            args.faseeh_model,
-            args.faseeh_sample_rate,
-            args.faseeh_dialect,
-            " (requests go over REST: the WebSocket has no dialect)"
-            if args.faseeh_dialect != "auto"
-            else "",
-        )
     if not args.offline:
         _LOGGER.info(
             "espeak-ng is not installed: no offline voice, and a failing cloud voice "

@@ -79,6 +79,7 @@ class Providers:
         self._session = aiohttp.ClientSession(connector=connector)
         self._preload_task: asyncio.Task[None] | None = None
         self._voices_task: asyncio.Task[None] | None = None
+        self._settled_task: asyncio.Task[None] | None = None
         # One knob bounds every wait on a provider: connecting, preloading, audio gaps.
         timeout = config.provider_timeout
         self.hamsa: HamsaClient | None = None
@@ -158,12 +159,16 @@ class Providers:
                 _learn_voices(self.hamsa, self._config.provider_timeout),
                 name="read Hamsa voice lists",
             )
+            self._settled_task = asyncio.create_task(
+                _say_hamsa_settled(self.hamsa, self._voices_task, self._config.provider_timeout),
+                name="log Hamsa's transport",
+            )
         if self.faseeh is not None:
             self.faseeh.start_warming(self._config.faseeh_settings)
 
     async def close(self) -> None:
         """Cancel the background tasks, close every socket and the session."""
-        for task in (self._preload_task, self._voices_task):
+        for task in (self._preload_task, self._voices_task, self._settled_task):
             if task is not None:
                 task.cancel()
                 await asyncio.wait([task])
@@ -188,6 +193,18 @@ async def _preload(hamsa: HamsaClient, voice_ids: Sequence[str]) -> None:
             )
         else:
             _LOGGER.info("Preloaded Hamsa custom voice %s", voice_id)
+
+
+async def _say_hamsa_settled(
+    hamsa: HamsaClient, voices: asyncio.Task[None], timeout: float
+) -> None:
+    """Log, once, how Hamsa is spoken to: after its first connection opened or failed and
+    its voice lists were read (so the line says whether voices go by catalogue id)."""
+    await hamsa.wait_first_connection(timeout + 1)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(3 * timeout + 1):
+            await asyncio.wait([voices])
+    _LOGGER.info("Hamsa: %s", hamsa.transport_state.describe())
 
 
 async def _learn_voices(hamsa: HamsaClient, timeout: float) -> None:

@@ -141,6 +141,7 @@ class FaseehClient(CloudClient):
             self.rest,
             check_key=self.list_models,
             first_audio_limit=first_audio_limit if first_audio_limit is not None else limit,
+            context=f"region {self.region.label}",
         )
 
     def __repr__(self) -> str:

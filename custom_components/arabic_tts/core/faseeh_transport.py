@@ -87,8 +87,13 @@ class TransportChooser:
         *,
         check_key: CheckKey,
         first_audio_limit: float,
+        context: str = "",
     ) -> None:
+        """``context`` is said in the settled line (for example the region)."""
         self.mode = mode
+        self._context = context
+        self._settings: FaseehVoiceSettings | None = None
+        self._settled_said = False
         self.socket = socket
         self.rest = rest
         self._check_key = check_key
@@ -124,19 +129,17 @@ class TransportChooser:
         """Warm the transport and check the key without spending credits."""
         if self._probe is not None:
             return
+        self._settings = settings
         if self.mode == TRANSPORT_REST:
-            _LOGGER.info("Faseeh: speaking over REST (chosen in the configuration)")
             self._probe = self._tasks.spawn(self._probe_rest())
             return
         if self.mode == TRANSPORT_AUTO:
-            _LOGGER.info(
+            _LOGGER.debug(
                 "Faseeh: transport auto: opening the WebSocket (key in initConnection); REST "
                 "takes over if the socket refuses the key, fails, or gives no audio within "
                 "%g s of a request",
                 self.first_audio_limit,
             )
-        else:
-            _LOGGER.info("Faseeh: speaking over the WebSocket (chosen; no REST fallback)")
         self._probe = self._tasks.spawn(self._probe_socket(settings))
 
     async def _probe_rest(self) -> None:
@@ -144,18 +147,27 @@ class TransportChooser:
             await self._check_key()
         except TtsError as err:
             _LOGGER.warning("Faseeh: the key check over REST failed: %s", err)
+        self._say_settled()
 
     async def _probe_socket(self, settings: FaseehVoiceSettings) -> None:
+        try:
+            await self._prime_socket(settings)
+        finally:
+            self._say_settled()
+
+    async def _prime_socket(self, settings: FaseehVoiceSettings) -> None:
         try:
             await self.socket.pool.prime(settings)
         except AuthFailed as err:
             if self.mode != TRANSPORT_AUTO:
                 _LOGGER.warning("Faseeh: the WebSocket refused the key: %s", err)
+                self._state = replace(self._state, reason=f"the WebSocket refused the key ({err})")
                 return
             try:
                 await self._socket_refused_key(err)
             except AuthFailed as rest_refused:
                 _LOGGER.warning("Faseeh refused the API key: %s", rest_refused)
+                self._state = replace(self._state, reason=f"the key was refused ({rest_refused})")
             except TtsError as rest_failed:
                 _LOGGER.warning(
                     "Faseeh: the WebSocket refused the key and REST could not check it: %s",
@@ -166,13 +178,52 @@ class TransportChooser:
             _LOGGER.warning(
                 "Faseeh: could not open the WebSocket yet (%s); requests will try again", err
             )
+            self._state = replace(
+                self._state,
+                reason=f"not confirmed: the WebSocket could not be opened yet ({err.code})",
+            )
         else:
             self._state = replace(
                 self._state,
                 reason=f"the WebSocket accepted the key (in {self._key_form()})",
             )
-            _LOGGER.info("Faseeh: %s; speaking over the WebSocket", self._state.reason)
         self.socket.pool.keep_warm(settings)
+
+    def _say_settled(self) -> None:
+        """The transport and settings the account settled on at start-up: once, at INFO."""
+        if self._settled_said:
+            return
+        self._settled_said = True
+        _LOGGER.info("Faseeh: %s", self.describe())
+
+    def describe(self) -> str:
+        """One line: the transport in use, why, and the settings requests are sent with."""
+        state = self.state
+        if state.transport == TRANSPORT_REST:
+            words = "speaking over REST"
+        else:
+            form = "the URL" if state.socket_auth == AUTH_QUERY else "initConnection"
+            reuse = "sockets reused" if state.socket_reuse else "a fresh socket per reply"
+            words = f"speaking over the WebSocket (key in {form}, {reuse})"
+        parts = [f"{words}: {state.reason}"]
+        settings = self._settings
+        if settings is not None:
+            dialect = f"dialect {settings.dialect}"
+            if settings.needs_rest:
+                dialect += " (requests go over REST: the WebSocket has no dialect)"
+            parts.append(
+                ", ".join(
+                    part
+                    for part in (
+                        self._context,
+                        f"model {settings.model_id}",
+                        f"{settings.sample_rate} Hz",
+                        dialect,
+                    )
+                    if part
+                )
+            )
+        return "; ".join(parts)
 
     def _key_form(self) -> str:
         return "the URL" if self.socket.auth_form == AUTH_QUERY else "initConnection"

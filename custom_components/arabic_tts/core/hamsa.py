@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -84,6 +84,7 @@ __all__ = [
     "MULAW_RATE",
     "PCM_RATE",
     "HamsaClient",
+    "HamsaTransportState",
     "HamsaVoiceSettings",
     "error_for_close",
     "is_custom_voice_id",
@@ -102,6 +103,44 @@ class HamsaVoiceSettings:
     speaker: str = HAMSA_DEFAULT_SPEAKER
     dialect: str = HAMSA_DEFAULT_DIALECT
     mulaw: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HamsaTransportState:
+    """How requests reach a Hamsa account and why (diagnostics, the server's log)."""
+
+    transport: str
+    socket_auth: str
+    reason: str
+    pool_size: int
+    connect_interval: float
+    short_reply_retries: int
+    retry_pause: float
+    warm_connections: int
+    voice_ids: int  # catalogue ids known: a request names its voice by id (pins the accent)
+    ids_refused: bool  # the socket refused ids: names are sent
+    first_connection: str | None  # "opened in 85 ms", "failed: …", or None (not yet)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values for diagnostics."""
+        return asdict(self)
+
+    def describe(self) -> str:
+        """One line for a log: transport, key form, pool, pace, retries, voice naming."""
+        if self.ids_refused:
+            voices = "voices by name (the socket refused catalogue ids)"
+        elif self.voice_ids:
+            voices = f"voices by catalogue id ({self.voice_ids} known)"
+        else:
+            voices = "voices by name (no catalogue ids: Hamsa's voice lists gave none)"
+        first = self.first_connection or "no connection opened yet"
+        return (
+            f"speaking over the WebSocket (key in the X-Api-Key header; first connection "
+            f"{first}); pool {self.pool_size}, a new connection at most every "
+            f"{self.connect_interval:g} s, a 640-byte reply retried up to "
+            f"{self.short_reply_retries} times ({self.retry_pause:g} s pause without a warm "
+            f"connection); {voices}"
+        )
 
 
 @dataclass(slots=True)
@@ -145,6 +184,8 @@ class HamsaClient(CloudClient):
         self._preload_refused: set[str] = set()  # ids whose preload got 400/404
         self.voice_book = HamsaVoiceBook()
         self._project_id: str | None = None
+        self._first_connection: str | None = None
+        self._first_connection_done = asyncio.Event()
         self._pool = WebSocketPool(
             self._connect,
             name=PROVIDER,
@@ -171,12 +212,51 @@ class HamsaClient(CloudClient):
         await super().close()
 
     async def _connect(self) -> ClientConnection:
-        return await open_websocket(
-            self._ws_url,
-            headers={"X-Api-Key": self._api_key},
-            provider=PROVIDER,
-            timeout=self.connect_timeout,
-            ssl_context=self.ssl_context,
+        started = time.monotonic()
+        try:
+            conn = await open_websocket(
+                self._ws_url,
+                headers={"X-Api-Key": self._api_key},
+                provider=PROVIDER,
+                timeout=self.connect_timeout,
+                ssl_context=self.ssl_context,
+            )
+        except TtsError as err:
+            self._first_outcome(f"failed ({err.code}: {err.message})")
+            raise
+        self._first_outcome(f"opened in {(time.monotonic() - started) * 1000:.0f} ms")
+        return conn
+
+    def _first_outcome(self, outcome: str) -> None:
+        if self._first_connection is None:
+            self._first_connection = outcome
+            self._first_connection_done.set()
+
+    async def wait_first_connection(self, timeout: float) -> bool:
+        """Wait until the first connection opened or failed; False on timeout."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._first_connection_done.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    @property
+    def transport_state(self) -> HamsaTransportState:
+        """How requests reach this account: one transport, its settings, what was seen."""
+        return HamsaTransportState(
+            transport="websocket",
+            socket_auth="header",
+            reason="Hamsa streams over its WebSocket only; the key goes in the X-Api-Key "
+            "header, as its docs prefer and live use confirms",
+            pool_size=self.pool_size,
+            connect_interval=self.connect_interval,
+            short_reply_retries=SHORT_REPLY_RETRIES,
+            retry_pause=self.retry_pause,
+            warm_connections=self._pool.idle_count,
+            voice_ids=self.voice_book.id_count,
+            ids_refused=self.voice_book.ids_refused,
+            first_connection=self._first_connection,
         )
 
     # --- synthesis ----------------------------------------------------------------------

@@ -46,6 +46,11 @@ class HamsaVoiceBook:
         """Whether catalogue ids have stopped being sent."""
         return self._id_refusals >= ID_REFUSALS_TO_STOP
 
+    @property
+    def id_count(self) -> int:
+        """Catalogue ids known (each pins one speaker in one accent)."""
+        return len(set(self._ids.values()))
+
     def id_refused(self) -> None:
         """A catalogue id was answered "aborted" and the name then worked."""
         self._id_refusals += 1
