@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_API_KEY, Platform
@@ -25,6 +26,7 @@ from .core.faseeh import FaseehClient
 from .core.hamsa import HamsaClient
 from .core.providers import ProviderClient
 from .core.voices import FASEEH_MODELS, Voice
+from .failures import FailureLog
 from .provider import async_list_voices, async_validate, create_client, faseeh_settings
 
 _LOGGER = logging.getLogger(__name__)
@@ -34,10 +36,13 @@ PLATFORMS: list[Platform] = [Platform.TTS]
 
 @dataclass(slots=True)
 class ArabicTtsData:
-    """What a loaded entry keeps: the client with its warm sockets, and the voice lists."""
+    """What an entry keeps: the client with its warm sockets, the voice lists, and the
+    last failures (for diagnostics). A setup that failed keeps its closed client and the
+    failure, so diagnostics can show them."""
 
     client: ProviderClient
     voices: list[Voice]
+    failures: FailureLog
     models: list[str] = field(default_factory=list)
 
 
@@ -54,28 +59,23 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) ->
     provider = entry.data[CONF_PROVIDER]
     placeholders = {"provider": PROVIDER_NAMES[provider]}
     client = create_client(hass, entry.data, entry.options)
+    previous = getattr(entry, "runtime_data", None)
+    failures = FailureLog(
+        [entry.data[CONF_API_KEY]], previous.failures if previous is not None else None
+    )
     try:
         _unique_id, live_models = await async_validate(client, entry.data[CONF_API_KEY])
-    except AuthFailed as err:
-        await client.close()
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN,
-            translation_key="auth_failed",
-            translation_placeholders=placeholders,
-        ) from err
     except TtsError as err:
+        failures.record("setup", err)
         await client.close()
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="setup_failed",
-            translation_placeholders={**placeholders, "message": str(err)},
-        ) from err
+        entry.runtime_data = ArabicTtsData(client=client, voices=[], failures=failures)
+        _raise_setup_error(err, placeholders)
 
     try:
         custom_voices: list[str] = list(entry.options.get(CONF_CUSTOM_VOICES, []))
         voices, _ = await asyncio.gather(
-            async_list_voices(client, provider, custom_voices),
-            _async_preload(client, custom_voices),
+            async_list_voices(client, provider, custom_voices, failures=failures),
+            _async_preload(client, custom_voices, failures),
         )
         if isinstance(client, FaseehClient):
             try:
@@ -87,6 +87,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) ->
         entry.runtime_data = ArabicTtsData(
             client=client,
             voices=voices,
+            failures=failures,
             models=list(dict.fromkeys([*FASEEH_MODELS, *live_models]))
             if provider == PROVIDER_FASEEH
             else [],
@@ -98,7 +99,24 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) ->
     return True
 
 
-async def _async_preload(client: ProviderClient, voice_ids: list[str]) -> None:
+def _raise_setup_error(err: TtsError, placeholders: dict[str, str]) -> NoReturn:
+    """Reauthentication for a refused key; a retry for anything else."""
+    if isinstance(err, AuthFailed):
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="auth_failed",
+            translation_placeholders=placeholders,
+        ) from err
+    raise ConfigEntryNotReady(
+        translation_domain=DOMAIN,
+        translation_key="setup_failed",
+        translation_placeholders={**placeholders, "message": str(err)},
+    ) from err
+
+
+async def _async_preload(
+    client: ProviderClient, voice_ids: list[str], failures: FailureLog
+) -> None:
     """Preload every cloned voice again (Hamsa forgets them); failures are not fatal."""
     if not isinstance(client, HamsaClient) or not voice_ids:
         return
@@ -107,6 +125,7 @@ async def _async_preload(client: ProviderClient, voice_ids: list[str]) -> None:
         try:
             await client.preload_voice(voice_id)
         except TtsError as err:
+            failures.record("preload", err)
             _LOGGER.warning("Could not preload Hamsa custom voice %s: %s", voice_id, err)
         else:
             _LOGGER.debug("Preloaded Hamsa custom voice %s", voice_id)

@@ -10,6 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from . import ArabicTtsConfigEntry
 from .core.faseeh import FaseehClient
+from .core.redact import Redactor
 
 # The Faseeh unique id is derived from the key; redact it with the key itself.
 TO_REDACT = {CONF_API_KEY, "unique_id"}
@@ -33,9 +34,15 @@ async def async_get_config_entry_diagnostics(
         if isinstance(client, FaseehClient):
             info["models"] = runtime.models
             info["region"] = client.region.name
-            info["transport"] = client.transport_state.as_dict()
         else:
             info["warm_connections"] = client.pool.idle_count
             info["preloaded_custom_voices"] = sorted(client.preloaded)
+        # Which transport requests take and why, and the last failures with the
+        # provider's own words: what a bug report needs. Provider texts may echo the key,
+        # so every piece of it is removed (the account probe's rule).
+        redactor = Redactor([entry.data.get(CONF_API_KEY)])
+        info["client"] = redactor.text(info["client"])
+        info["transport"] = redactor.data(client.transport_state.as_dict())
+        info["recent_failures"] = redactor.data(runtime.failures.as_list())
         diagnostics["runtime"] = info
     return diagnostics

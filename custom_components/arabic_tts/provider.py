@@ -59,6 +59,7 @@ from .core.voices import (
     builtin_faseeh_voices,
     merge_voices,
 )
+from .failures import FailureLog
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -128,14 +129,23 @@ def builtin_voices(provider: str) -> list[Voice]:
 
 
 async def async_list_voices(
-    client: ProviderClient, provider: str, custom_voices: list[str] | None = None
+    client: ProviderClient,
+    provider: str,
+    custom_voices: list[str] | None = None,
+    *,
+    failures: FailureLog | None = None,
 ) -> list[Voice]:
-    """Catalogue plus live list (best effort, bounded) plus configured cloned voices."""
+    """Catalogue plus live list (best effort, bounded) plus configured cloned voices;
+    a failure of the live list is kept in ``failures`` when given."""
     live: list[Voice] = []
     try:
         async with asyncio.timeout(LIST_TIMEOUT):
             live = await client.list_voices()
-    except (TtsError, TimeoutError) as err:
+    except TimeoutError:
+        _LOGGER.debug("Live voice list took too long, using the catalogue")
+    except TtsError as err:
+        if failures is not None:
+            failures.record("voices", err)
         _LOGGER.debug("Live voice list unavailable, using the catalogue: %s", err)
     voices = merge_voices(builtin_voices(provider), live)
     known = {voice.voice_id for voice in voices}

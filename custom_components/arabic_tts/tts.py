@@ -284,7 +284,9 @@ class ArabicTtsEntity(TextToSpeechEntity):
         ir.async_delete_issue(self.hass, DOMAIN, insufficient_funds_issue_id(self._entry))
 
     def _raise(self, err: TtsError, settings: VoiceSettings) -> NoReturn:
-        """Turn a provider failure into a translated error, reauth or repair issue."""
+        """Turn a provider failure into a translated error, reauth or repair issue (and
+        keep it for diagnostics)."""
+        self._entry.runtime_data.failures.record("speak", err)
         placeholders = {
             "provider": PROVIDER_NAMES[self._provider],
             "title": self._entry.title,
