@@ -447,3 +447,17 @@ async def test_provider_texts_that_echo_the_key_are_redacted(
     socket = run.step("faseeh", "synthesis_socket")
     assert socket["error_code"] == "bad_request"
     assert "**REDACTED**" in socket["provider_text"]
+
+
+async def test_hamsa_cloned_voice_is_preloaded_before_it_speaks(
+    run_probe: RunProbe, hamsa: FakeHamsa
+) -> None:
+    clone = "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+    hamsa.custom_voices[clone] = "Grandma"
+    run = await run_probe("--yes", "--hamsa-voice", clone, hamsa=hamsa)
+    spoken = run.step("hamsa", "synthesis_socket")
+    assert spoken["outcome"] == "ok"
+    assert spoken["data"]["preload"] == "ok"
+    assert (spoken["data"]["speaker"], spoken["data"]["dialect"]) == (clone, "msa")
+    assert [r["voice_name"] for r in hamsa.requests] == ["Grandma"]
+    assert clone in hamsa.preloaded

@@ -28,6 +28,7 @@ from arabic_tts_core.hamsa_reply import HamsaRequest, implausibly_short, parse_m
 from arabic_tts_core.hamsa_voices import (
     BCP47_DIALECTS,
     dialect_for_tag,
+    is_uuid,
     known_speaker,
 )
 from arabic_tts_core.redact import url_without_query
@@ -294,12 +295,37 @@ class HamsaProbe:
             + (f"catalogue id {wire}" if wire != name else "the name")
             + f"; key {AUTH_LABELS[form]}"
         )
+        if is_uuid(wire) and not self._book.is_builtin(wire):
+            await self._preload(step, wire)
         await self._pace(step)
         conn = await self._open(step, form)
         try:
             await self._exchange(step, conn, HamsaRequest(text, wire, dialect), text)
         finally:
             await close_quietly(conn)
+
+    async def _preload(self, step: Step, voice_id: str) -> None:
+        """A cloned voice is preloaded first (free), as the server does before using it."""
+        try:
+            await request_json(
+                self._session,
+                "POST",
+                f"{self.config.api_url.rstrip('/')}/v2/tts/voices/custom/preload",
+                provider=PROVIDER,
+                what=f"preloading custom voice {voice_id}",
+                headers={"Authorization": f"Token {self.config.api_key}"},
+                json_body={"voiceId": voice_id},
+                timeout=self.config.timeout,
+            )
+        except TtsError as err:
+            step.data["preload"] = err.provider_text or err.code
+            step.details.append(
+                f"preloading the cloned voice failed ({err.provider_text or err.message}); "
+                "trying it anyway, as the server does"
+            )
+            return
+        step.data["preload"] = "ok"
+        step.details.append("cloned voice preloaded")
 
     async def _pace(self, step: Step) -> None:
         """Open the reply's socket no sooner after the auth checks' sockets than the server
