@@ -17,6 +17,7 @@ from tests.fakes.hamsa import FakeHamsa
 from wyoming_server import __main__ as server_cli
 from wyoming_server.probe import cli, probe
 from wyoming_server.probe.config import PROBE_TEXT
+from wyoming_server.probe.report import SCHEMA
 
 from .conftest import FASEEH_KEY, HAMSA_KEY, RunProbe, assert_no_key_material, fake_args
 
@@ -259,3 +260,30 @@ async def test_the_process_without_a_key_exits_2() -> None:
         _, err = await process.communicate()
     assert process.returncode == 2
     assert b"no key to probe" in err
+
+
+def test_the_readme_documents_the_probe() -> None:
+    """Every flag of the probe's own, the JSON schema and each step id are in the README."""
+    readme = (REPO_ROOT / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Probe your account") :]
+    section = section[: section.index("\n## ", 5)]
+    server_flags = {
+        option for action in server_cli.build_parser()._actions for option in action.option_strings
+    }
+    for action in cli.build_parser()._actions:
+        for option in action.option_strings:
+            if option not in server_flags and option not in ("-h", "--help"):
+                assert f"`{option}" in section, option
+    assert f'"schema": "{SCHEMA}"' in section
+    for step_id in (
+        "key",
+        "catalogue",
+        "voices",
+        "socket_auth_header",
+        "socket_auth_query",
+        "socket_auth_init",
+        "synthesis_socket",
+        "synthesis_rest",
+    ):
+        assert f'"{step_id}"' in section, step_id
+    assert PROBE_TEXT in section
