@@ -461,3 +461,19 @@ async def test_hamsa_cloned_voice_is_preloaded_before_it_speaks(
     assert (spoken["data"]["speaker"], spoken["data"]["dialect"]) == (clone, "msa")
     assert [r["voice_name"] for r in hamsa.requests] == ["Grandma"]
     assert clone in hamsa.preloaded
+
+
+async def test_faseeh_replies_cut_short_are_reported(
+    run_probe: RunProbe, faseeh: FakeFaseeh
+) -> None:
+    """A socket reply that ends (isFinal, then nothing for 2 s) after 20 ms of audio."""
+    faseeh.frame_sizes = [960]
+    faseeh.batches = 99  # isFinal after every 960-byte frame: the first ends the reply...
+    faseeh.batch_gap = 3.0  # ...because the next batch comes after the 2 s we listen
+    run = await run_probe("--yes", faseeh=faseeh)
+    socket = run.step("faseeh", "synthesis_socket")
+    assert socket["outcome"] == "failed"
+    assert socket["data"]["implausibly_short"] is True
+    assert socket["data"]["frames"]["total_bytes"] == 960
+    assert "implausibly short: 20 ms of audio for 29 characters" in socket["details"]
+    assert run.step("faseeh", "synthesis_rest")["data"]["implausibly_short"] is False

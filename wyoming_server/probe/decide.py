@@ -11,12 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from arabic_tts_core.faseeh import (
-    REGIONS,
-    TRANSPORT_AUTO,
-    TRANSPORT_REST,
-    TRANSPORT_WEBSOCKET,
-)
+from arabic_tts_core.faseeh import REGIONS, TRANSPORT_REST, TRANSPORT_WEBSOCKET
 from arabic_tts_core.faseeh_transport import FIRST_AUDIO_LIMIT
 from arabic_tts_core.faseeh_ws import MAX_QUIET_AFTER_FINAL, QUIET_AFTER_FINAL
 from arabic_tts_core.hamsa import DEFAULT_RETRY_PAUSE, SHORT_REPLY_RETRIES
@@ -307,4 +302,4 @@ def hamsa_verdict(report: ProviderReport, config: HamsaProbeConfig, synthesis_ra
     )
 
 
-__all__ = ["TRANSPORT_AUTO", "faseeh_first_audio_limit", "faseeh_verdict", "hamsa_verdict"]
+__all__ = ["faseeh_first_audio_limit", "faseeh_verdict", "hamsa_verdict"]

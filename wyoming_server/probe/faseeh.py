@@ -15,6 +15,8 @@ import contextlib
 import json
 import ssl
 from collections import Counter
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -38,6 +40,7 @@ from arabic_tts_core.faseeh_api import (
 )
 from arabic_tts_core.faseeh_rest import ERROR_BODY_LIMIT, format_from_content_type
 from arabic_tts_core.faseeh_ws import CLOSE_POLICY
+from arabic_tts_core.hamsa_reply import implausibly_short
 from arabic_tts_core.redact import url_without_query
 from arabic_tts_core.rest import request_json
 from arabic_tts_core.websocket import close_code, open_websocket
@@ -111,7 +114,7 @@ class FaseehProbe:
             )
         for form in AUTH_FORMS:
             step = Step(f"socket_auth_{form}", f"socket auth: {form}")
-            await self._step(step, lambda s, form=form: self._auth(s, form))
+            await self._step(step, partial(self._auth, form=form))
 
     async def run_synthesis(self, allowed: bool, why_not: str, text: str) -> None:
         """One short reply over the socket (first accepted auth form) and one over REST."""
@@ -143,7 +146,9 @@ class FaseehProbe:
         key = self.report.step("key")
         return key is not None and bool(key.data.get("region_hint"))
 
-    async def _step(self, step: Step, work: Any, *, limit: float | None = None) -> Step:
+    async def _step(
+        self, step: Step, work: Callable[[Step], Awaitable[None]], *, limit: float | None = None
+    ) -> Step:
         self.report.steps.append(step)
         return await run_step(
             step,
@@ -404,6 +409,8 @@ class FaseehProbe:
             step.outcome = FAILED
             step.error_code = "provider_error"
             step.details.append("isFinal came without any audio")
+        elif step.data["implausibly_short"]:
+            _short(step, step.data["audio_seconds"], text)
 
     def _silent(self, step: Step, timeout: float) -> None:
         limit = faseeh_first_audio_limit(self.config.timeout)
@@ -439,6 +446,7 @@ class FaseehProbe:
             gaps_after_final_s=[round(gap, 3) for gap in gaps],
             audio_seconds=round(seconds, 3),
             seconds_per_character=round(seconds / len(text), 4),
+            implausibly_short=bool(log.frames) and implausibly_short(seconds, text),
         )
         if not log.frames:
             return
@@ -544,6 +552,7 @@ class FaseehProbe:
             wav_header=log.wav_header,
             audio_seconds=round(seconds, 3),
             seconds_per_character=round(seconds / len(text), 4),
+            implausibly_short=bool(pcm_bytes) and implausibly_short(seconds, text),
         )
         step.details.append(f"HTTP {response.status}, Content-Type {content_type or 'absent'}")
         step.details.append(f"body read in {log.describe()}")
@@ -555,6 +564,18 @@ class FaseehProbe:
             step.outcome = FAILED
             step.error_code = "provider_error"
             step.details.append("the answer held no audio")
+        elif step.data["implausibly_short"]:
+            _short(step, seconds, text)
+
+
+def _short(step: Step, seconds: float, text: str) -> None:
+    """A reply too short for its text (the threshold the Hamsa client uses: 20 ms of
+    audio per character is no speech)."""
+    step.outcome = FAILED
+    step.error_code = "provider_error"
+    step.details.append(
+        f"implausibly short: {seconds * 1000:.0f} ms of audio for {len(text)} characters"
+    )
 
 
 async def _rest_error(response: aiohttp.ClientResponse) -> TtsError:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import Counter
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -95,7 +97,7 @@ class HamsaProbe:
                 )
         for form in AUTH_FORMS:
             step = Step(f"socket_auth_{form}", f"socket auth: {form}")
-            await self._step(step, lambda s, form=form: self._auth(s, form))
+            await self._step(step, partial(self._auth, form=form))
 
     async def run_synthesis(self, allowed: bool, why_not: str, text: str) -> None:
         """One short reply over the socket (only when spending credits was allowed)."""
@@ -113,7 +115,9 @@ class HamsaProbe:
         """The verdict: what the server would do with this account."""
         self.report.verdict = hamsa_verdict(self.report, self.config, synthesis_ran)
 
-    async def _step(self, step: Step, work: Any, *, limit: float | None = None) -> Step:
+    async def _step(
+        self, step: Step, work: Callable[[Step], Awaitable[None]], *, limit: float | None = None
+    ) -> Step:
         self.report.steps.append(step)
         return await run_step(
             step,
