@@ -21,6 +21,7 @@ SKIPPED = "skipped"  # not run; the details say why
 OUTCOMES = (OK, REFUSED, FAILED, SKIPPED)
 
 WIDTH = 100
+PROVIDER_TEXT_LIMIT = 1000  # a provider's error page is evidence, but not all of it
 _COLUMNS = (("PROVIDER", 8), ("STEP", 20), ("OUTCOME", 7), ("TIMINGS", 16))
 # Short names for the timings column (the JSON keeps the full ones).
 _TIMING_NAMES = {"first_audio": "1st audio"}
@@ -54,7 +55,7 @@ class Step:
             "details": list(self.details),
             "data": self.data,
             "error_code": self.error_code,
-            "provider_text": self.provider_text,
+            "provider_text": _bounded(self.provider_text),
         }
 
 
@@ -254,6 +255,13 @@ def _value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def _bounded(text: str | None) -> str | None:
+    """A provider's text, verbatim up to ``PROVIDER_TEXT_LIMIT`` characters."""
+    if text is None or len(text) <= PROVIDER_TEXT_LIMIT:
+        return text
+    return text[:PROVIDER_TEXT_LIMIT] + f"… ({len(text)} characters)"
 
 
 def _ms(value: float | None) -> float | None:
