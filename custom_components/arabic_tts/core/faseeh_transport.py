@@ -150,10 +150,8 @@ class TransportChooser:
         self._say_settled()
 
     async def _probe_socket(self, settings: FaseehVoiceSettings) -> None:
-        try:
-            await self._prime_socket(settings)
-        finally:
-            self._say_settled()
+        await self._prime_socket(settings)
+        self._say_settled()
 
     async def _prime_socket(self, settings: FaseehVoiceSettings) -> None:
         try:
