@@ -43,14 +43,23 @@ from arabic_tts_core.faseeh_ws import CLOSE_POLICY
 from arabic_tts_core.hamsa_reply import implausibly_short
 from arabic_tts_core.redact import url_without_query
 from arabic_tts_core.rest import request_json
-from arabic_tts_core.websocket import close_code, open_websocket
+from arabic_tts_core.websocket import close_code, close_quietly
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from .config import FaseehProbeConfig
 from .decide import faseeh_first_audio_limit, faseeh_verdict
 from .report import FAILED, OK, ProviderReport, Step
-from .steps import AudioLog, Clock, Progress, close_quietly, ms, record_error, run_step, skip
+from .steps import (
+    AudioLog,
+    Clock,
+    Progress,
+    ms,
+    open_socket,
+    record_error,
+    run_step,
+    skip,
+)
 
 # After an isFinal the reply is listened to this long for later batches.
 LISTEN_AFTER_FINAL = 2.0
@@ -257,21 +266,14 @@ class FaseehProbe:
         if form != AUTH_INIT:
             del init["x_api_key"]  # each form alone: what this form is worth by itself
         started = self._clock.now()
-        try:
-            conn = await open_websocket(
-                url,
-                headers=headers,
-                provider=PROVIDER,
-                timeout=self.config.timeout,
-                ssl_context=self._ssl,
-            )
-        except TtsError:
-            raise
-        except Exception as err:  # e.g. an invalid URI, whose text would carry the key
-            raise ProviderError(
-                f"Faseeh's WebSocket address cannot be used ({type(err).__name__})",
-                provider=PROVIDER,
-            ) from None
+        conn = await open_socket(
+            url,
+            headers,
+            provider=PROVIDER,
+            label="Faseeh",
+            timeout=self.config.timeout,
+            ssl_context=self._ssl,
+        )
         opened = self._clock.now()
         step.timings_ms["connect"] = ms(opened - started)
         try:

@@ -34,16 +34,16 @@ from arabic_tts_core.hamsa_voices import (
     known_speaker,
 )
 from arabic_tts_core.redact import url_without_query
-from arabic_tts_core.rest import request_json
+from arabic_tts_core.rest import dicts_under, request_json
 from arabic_tts_core.voices import HAMSA_DIALECTS
-from arabic_tts_core.websocket import open_websocket
+from arabic_tts_core.websocket import close_quietly
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from .config import HamsaProbeConfig
 from .decide import hamsa_verdict
 from .report import FAILED, OK, ProviderReport, Step
-from .steps import AudioLog, Clock, Progress, close_quietly, ms, run_step, skip
+from .steps import AudioLog, Clock, Progress, ms, open_socket, run_step, skip
 
 # How long an opened socket is watched for a refusal when no ``info`` message comes.
 ACCEPT_WAIT = 2.0
@@ -159,7 +159,7 @@ class HamsaProbe:
 
     async def _catalogue(self, step: Step) -> None:
         body = await self._get("/v2/tts/voices/catalog", "listing the catalogue")
-        entries = _list_of(body, "voices")
+        entries = dicts_under(body, "voices")
         self._book.learn_catalog(entries)
         names = [str(entry.get("name")) for entry in entries if entry.get("name")]
         tags = Counter(_tag(entry.get("language")) for entry in entries)
@@ -203,7 +203,7 @@ class HamsaProbe:
         )
         body = await self._get(f"/v2/tts/voices?{query}", "listing voices")
         data = body.get("data") if isinstance(body, dict) else None
-        entries = _list_of(data, "voices")
+        entries = dicts_under(data, "voices")
         voices = self._book.learn_listed(entries)
         clones = [voice for voice in voices if voice.custom]
         builtins = len(voices) - len(clones)
@@ -233,21 +233,14 @@ class HamsaProbe:
     async def _open(self, step: Step, form: str) -> ClientConnection:
         url, headers = self._url_and_headers(form)
         started = self._clock.now()
-        try:
-            conn = await open_websocket(
-                url,
-                headers=headers,
-                provider=PROVIDER,
-                timeout=self.config.timeout,
-                ssl_context=self._ssl,
-            )
-        except TtsError:
-            raise
-        except Exception as err:  # e.g. an invalid URI, whose text would carry the key
-            raise ProviderError(
-                f"Hamsa's WebSocket address cannot be used ({type(err).__name__})",
-                provider=PROVIDER,
-            ) from None
+        conn = await open_socket(
+            url,
+            headers,
+            provider=PROVIDER,
+            label="Hamsa",
+            timeout=self.config.timeout,
+            ssl_context=self._ssl,
+        )
         self._last_open = self._clock.now()
         step.timings_ms["connect"] = ms(self._last_open - started)
         return conn
@@ -443,11 +436,3 @@ def _tag_kind(tag: str) -> str:
 def _names(names: list[str]) -> str:
     shown = ", ".join(names[:NAMES_SHOWN])
     return shown + (", …" if len(names) > NAMES_SHOWN else "")
-
-
-def _list_of(container: Any, key: str) -> list[dict[str, Any]]:
-    if isinstance(container, dict):
-        items = container.get(key)
-        if isinstance(items, list):
-            return [item for item in items if isinstance(item, dict)]
-    return []

@@ -8,8 +8,8 @@ or ``failed`` with our code and the provider's words, a wait past the limit beco
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import ssl
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -26,6 +26,7 @@ from arabic_tts_core.errors import (
     TtsError,
     UnknownVoice,
 )
+from arabic_tts_core.websocket import open_websocket
 from websockets.asyncio.client import ClientConnection
 
 from .report import FAILED, OK, REFUSED, SKIPPED, Step
@@ -33,7 +34,6 @@ from .report import FAILED, OK, REFUSED, SKIPPED, Step
 _LOGGER = logging.getLogger(__name__)
 
 # A probe step is one attempt: its own wait is the limit, unless a step says otherwise.
-CLOSE_TIMEOUT = 2.0
 FIRST_FRAMES_SHOWN = 5
 
 Progress = Callable[[str], None]
@@ -130,11 +130,28 @@ async def run_step(
     return step
 
 
-async def close_quietly(conn: ClientConnection) -> None:
-    """Close a socket, bounded, whatever state it is in."""
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(CLOSE_TIMEOUT):
-            await conn.close()
+async def open_socket(
+    url: str,
+    headers: dict[str, str],
+    *,
+    provider: str,
+    label: str,
+    timeout: float,
+    ssl_context: ssl.SSLContext,
+) -> ClientConnection:
+    """``open_websocket``, with any other failure (an invalid URI, whose text would
+    carry a key in its query) turned into a ProviderError that names no URL."""
+    try:
+        return await open_websocket(
+            url, headers=headers, provider=provider, timeout=timeout, ssl_context=ssl_context
+        )
+    except TtsError:
+        raise
+    except Exception as err:
+        raise ProviderError(
+            f"{label}'s WebSocket address cannot be used ({type(err).__name__})",
+            provider=provider,
+        ) from None
 
 
 @dataclass

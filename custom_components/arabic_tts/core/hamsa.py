@@ -47,6 +47,7 @@ from .hamsa_voices import (
     known_speaker,
 )
 from .pool import WebSocketPool
+from .rest import dicts_under
 from .text import iter_for_limit
 from .voices import HAMSA, Voice
 from .websocket import RetryBeforeAudio, close_code, open_websocket
@@ -467,7 +468,7 @@ class HamsaClient(CloudClient):
         failure: TtsError | None = None
         try:
             catalog = await self._rest("GET", "/v2/tts/voices/catalog", "listing voices")
-            voices.extend(self.voice_book.learn_catalog(_list_of(catalog, "voices")))
+            voices.extend(self.voice_book.learn_catalog(dicts_under(catalog, "voices")))
         except (AuthFailed, InsufficientFunds):
             raise
         except TtsError as err:
@@ -499,7 +500,7 @@ class HamsaClient(CloudClient):
             )
             body = await self._rest("GET", f"/v2/tts/voices?{query}", "listing voices")
             data = body.get("data") if isinstance(body, dict) else None
-            entries = _list_of(data, "voices")
+            entries = dicts_under(data, "voices")
             voices.extend(self.voice_book.learn_listed(entries))
             total = data.get("total") if isinstance(data, dict) else None
             if len(entries) < LIST_PAGE_SIZE or (
@@ -541,11 +542,3 @@ def error_for_close(err: ConnectionClosed, mid_reply: bool) -> TtsError:
 
 def _kind(reused: bool) -> str:
     return "warm" if reused else "new"
-
-
-def _list_of(container: Any, key: str) -> list[dict[str, Any]]:
-    if isinstance(container, dict):
-        items = container.get(key)
-        if isinstance(items, list):
-            return [item for item in items if isinstance(item, dict)]
-    return []

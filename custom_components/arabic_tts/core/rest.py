@@ -24,6 +24,16 @@ from .errors import (
 _LOGGER = logging.getLogger(__name__)
 
 
+def dicts_under(container: Any, key: str) -> list[dict[str, Any]]:
+    """The objects listed under ``key`` in a provider's JSON; anything else is skipped,
+    so an unexpected shape reads as an empty list rather than an exception."""
+    if isinstance(container, dict):
+        items = container.get(key)
+        if isinstance(items, list):
+            return [item for item in items if isinstance(item, dict)]
+    return []
+
+
 def error_for_status(status: int, detail: str, *, provider: str, what: str) -> TtsError:
     """Map an HTTP status onto the error family."""
     detail = f": {detail}" if detail else ""
