@@ -15,7 +15,6 @@ import contextlib
 import json
 import ssl
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -54,10 +53,10 @@ from .steps import (
     AudioLog,
     Clock,
     Progress,
+    ProviderProbe,
     ms,
     open_socket,
     record_error,
-    run_step,
     skip,
 )
 
@@ -77,7 +76,7 @@ AUTH_LABELS = {
 }
 
 
-class FaseehProbe:
+class FaseehProbe(ProviderProbe):
     """Runs the Faseeh steps and keeps what they found."""
 
     def __init__(
@@ -89,18 +88,20 @@ class FaseehProbe:
         progress: Progress,
     ) -> None:
         self.config = config
-        self._session = session
-        self._ssl = ssl_context
-        self._clock = clock
-        self._progress = progress
-        self.report = ProviderReport(
-            "faseeh",
-            PROVIDER,
-            {
-                "region": REGIONS[config.region].label,
-                "websocket": url_without_query(config.ws_url),
-                "rest": url_without_query(config.api_url),
-            },
+        super().__init__(
+            ProviderReport(
+                "faseeh",
+                PROVIDER,
+                {
+                    "region": REGIONS[config.region].label,
+                    "websocket": url_without_query(config.ws_url),
+                    "rest": url_without_query(config.api_url),
+                },
+            ),
+            session,
+            ssl_context,
+            clock,
+            progress,
         )
 
     # --- running -------------------------------------------------------------------------
@@ -155,18 +156,8 @@ class FaseehProbe:
         key = self.report.step("key")
         return key is not None and bool(key.data.get("region_hint"))
 
-    async def _step(
-        self, step: Step, work: Callable[[Step], Awaitable[None]], *, limit: float | None = None
-    ) -> Step:
-        self.report.steps.append(step)
-        return await run_step(
-            step,
-            work,
-            clock=self._clock,
-            limit=limit if limit is not None else 3 * self.config.timeout + CLOSE_WAIT,
-            progress=self._progress,
-            provider=PROVIDER,
-        )
+    def _default_limit(self) -> float:
+        return 3 * self.config.timeout + CLOSE_WAIT
 
     # --- REST: key, models, voices -------------------------------------------------------
 

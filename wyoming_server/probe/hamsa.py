@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -43,7 +42,7 @@ from websockets.exceptions import ConnectionClosed
 from .config import HamsaProbeConfig
 from .decide import hamsa_verdict
 from .report import FAILED, OK, ProviderReport, Step
-from .steps import AudioLog, Clock, Progress, ms, open_socket, run_step, skip
+from .steps import AudioLog, Clock, Progress, ProviderProbe, ms, open_socket, skip
 
 # How long an opened socket is watched for a refusal when no ``info`` message comes.
 ACCEPT_WAIT = 2.0
@@ -54,7 +53,7 @@ AUTH_FORMS = (AUTH_HEADER, AUTH_QUERY)
 AUTH_LABELS = {AUTH_HEADER: "in the X-Api-Key header", AUTH_QUERY: "as ?api_key= in the URL"}
 
 
-class HamsaProbe:
+class HamsaProbe(ProviderProbe):
     """Runs the Hamsa steps and keeps what they found."""
 
     def __init__(
@@ -66,20 +65,22 @@ class HamsaProbe:
         progress: Progress,
     ) -> None:
         self.config = config
-        self._session = session
-        self._ssl = ssl_context
-        self._clock = clock
-        self._progress = progress
         self._book = HamsaVoiceBook()
         self._project_id: str | None = None
         self._last_open: float | None = None
-        self.report = ProviderReport(
-            "hamsa",
-            PROVIDER,
-            {
-                "websocket": url_without_query(config.ws_url),
-                "rest": url_without_query(config.api_url),
-            },
+        super().__init__(
+            ProviderReport(
+                "hamsa",
+                PROVIDER,
+                {
+                    "websocket": url_without_query(config.ws_url),
+                    "rest": url_without_query(config.api_url),
+                },
+            ),
+            session,
+            ssl_context,
+            clock,
+            progress,
         )
 
     # --- running -------------------------------------------------------------------------
@@ -115,18 +116,8 @@ class HamsaProbe:
         """The verdict: what the server would do with this account."""
         self.report.verdict = hamsa_verdict(self.report, self.config, synthesis_ran)
 
-    async def _step(
-        self, step: Step, work: Callable[[Step], Awaitable[None]], *, limit: float | None = None
-    ) -> Step:
-        self.report.steps.append(step)
-        return await run_step(
-            step,
-            work,
-            clock=self._clock,
-            limit=limit if limit is not None else 2 * self.config.timeout + ACCEPT_WAIT,
-            progress=self._progress,
-            provider=PROVIDER,
-        )
+    def _default_limit(self) -> float:
+        return 2 * self.config.timeout + ACCEPT_WAIT
 
     def _accepted_form(self) -> str | None:
         for form in AUTH_FORMS:

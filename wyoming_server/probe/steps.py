@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from arabic_tts_core.audio import looks_like_wav
 from arabic_tts_core.errors import (
     AuthFailed,
@@ -29,7 +30,7 @@ from arabic_tts_core.errors import (
 from arabic_tts_core.websocket import open_websocket
 from websockets.asyncio.client import ClientConnection
 
-from .report import FAILED, OK, REFUSED, SKIPPED, Step
+from .report import FAILED, OK, REFUSED, SKIPPED, ProviderReport, Step
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -128,6 +129,43 @@ async def run_step(
     )
     progress(f"{provider}: {step.label}: {step.outcome}")
     return step
+
+
+class ProviderProbe:
+    """What the Hamsa and Faseeh probes share: the HTTP session, the TLS context, the
+    clock, the progress line and the report, and running a step under a time limit."""
+
+    def __init__(
+        self,
+        report: ProviderReport,
+        session: aiohttp.ClientSession,
+        ssl_context: ssl.SSLContext,
+        clock: Clock,
+        progress: Progress,
+    ) -> None:
+        self.report = report
+        self._session = session
+        self._ssl = ssl_context
+        self._clock = clock
+        self._progress = progress
+
+    def _default_limit(self) -> float:
+        """A step's time limit when it names none (the provider's waits, end to end)."""
+        raise NotImplementedError
+
+    async def _step(
+        self, step: Step, work: Callable[[Step], Awaitable[None]], *, limit: float | None = None
+    ) -> Step:
+        """Record ``step`` in the report and run ``work`` for it within its limit."""
+        self.report.steps.append(step)
+        return await run_step(
+            step,
+            work,
+            clock=self._clock,
+            limit=limit if limit is not None else self._default_limit(),
+            progress=self._progress,
+            provider=self.report.name,
+        )
 
 
 async def open_socket(
