@@ -41,35 +41,19 @@ from custom_components.arabic_tts.provider import faseeh_unique_id
 from ..core.helpers import wait_for
 from ..fakes.audio import pcm_for_text
 from ..fakes.faseeh import FakeFaseeh
+from ..fakes.faseeh_modes import (
+    arrange_nothing,
+    batches,
+    needs_flush,
+    silent,
+    socket_refuses_every_key,
+)
 from .conftest import FASEEH_KEY, faseeh_entry, setup_entry
 from .test_tts import WAV, entity_of, media_audio, parse_wav
 
 PLAIN = "أهلا وسهلا بكم في المنزل هذا المساء."
 PIECES = ["الجو اليوم مشمس ", "وجميل جدا. ", "وغدا سيكون ", "ممطرا في المساء."]
 SENTENCES = ["الجو اليوم مشمس وجميل جدا.", "وغدا سيكون ممطرا في المساء."]
-
-
-def arrange_nothing(_: FakeFaseeh) -> None:
-    """The fake as the evidence says the service is by default (header auth refused)."""
-
-
-def silent(fake: FakeFaseeh) -> None:
-    fake.silent_socket = True
-
-
-def batches(fake: FakeFaseeh) -> None:
-    fake.frame_sizes = [1201, 7]
-    fake.batches = 3
-    fake.batch_gap = 0.1
-
-
-def needs_flush(fake: FakeFaseeh) -> None:
-    fake.needs_flush = True
-
-
-def socket_refuses_every_key(fake: FakeFaseeh) -> None:
-    fake.init_key_auth = False
-    fake.query_key_auth = False
 
 
 @dataclass(frozen=True)

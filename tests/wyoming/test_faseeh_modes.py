@@ -19,6 +19,14 @@ from wyoming.tts import Synthesize
 
 from tests.fakes.audio import pcm_for_text
 from tests.fakes.faseeh import CLONE_VOICE, OPAQUE_VOICE, FakeFaseeh
+from tests.fakes.faseeh_modes import (
+    arrange_nothing,
+    batches,
+    init_key_refused,
+    needs_flush,
+    silent,
+    socket_refuses_every_key,
+)
 
 from .conftest import FASEEH_KEY, ServerProcess, StartServer
 from .helpers import (
@@ -35,33 +43,6 @@ from .helpers import (
 VOICE = "faseeh-ar-najdi-male-2"
 PLAIN = "مرحبا بكم في البيت الذكي هذا المساء يا أهل الدار"
 STREAM = ["الجو اليوم جميل جدا في المدينة. ", "سنذهب إلى ", "الحديقة بعد الظهر مع الأطفال."]
-
-
-def arrange_nothing(_: FakeFaseeh) -> None:
-    """The fake as the evidence says the service is by default (header auth refused)."""
-
-
-def silent(fake: FakeFaseeh) -> None:
-    fake.silent_socket = True
-
-
-def batches(fake: FakeFaseeh) -> None:
-    fake.frame_sizes = [1201, 7]
-    fake.batches = 3
-    fake.batch_gap = 0.1
-
-
-def needs_flush(fake: FakeFaseeh) -> None:
-    fake.needs_flush = True
-
-
-def socket_refuses_every_key(fake: FakeFaseeh) -> None:
-    fake.init_key_auth = False
-    fake.query_key_auth = False
-
-
-def init_key_refused(fake: FakeFaseeh) -> None:
-    fake.init_key_auth = False
 
 
 @dataclass(frozen=True)
