@@ -9,6 +9,7 @@ server nothing but the voice name, so a Hamsa name carries speaker and dialect. 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass, field, replace
 
@@ -35,6 +36,10 @@ from wyoming.tts import SynthesizeVoice
 from .events import echo
 
 HAMSA_PREFIX = "hamsa-"
+# What may follow "hamsa-" in a typed name (a speaker, a clone's UUID, a dialect code):
+# anything else, such as control characters or a megabyte of text, is no voice and is
+# refused before it reaches a log line or Hamsa.
+TYPED_HAMSA_NAME = re.compile(r"[\w-]{1,100}")
 FASEEH_PREFIX = "faseeh-"
 OFFLINE = "offline"
 OFFLINE_VOICE_NAME = "offline-ar"
@@ -160,7 +165,7 @@ class VoiceCatalog:
             if (
                 self._hamsa is not None
                 and typed.lower().startswith(HAMSA_PREFIX)
-                and len(typed) > len(HAMSA_PREFIX)
+                and TYPED_HAMSA_NAME.fullmatch(typed[len(HAMSA_PREFIX) :])
             ):
                 route = hamsa_typed_route(self._hamsa, typed)
                 return self._prepare(route) if self._prepare is not None else route

@@ -23,6 +23,7 @@ from .helpers import (
     HANG_GUARD,
     HOST,
     assert_chunking,
+    assert_failed,
     assert_plain_success,
     describe,
     read_reply,
@@ -230,6 +231,25 @@ async def test_hamsa_voice_selection(
     # voice_name: the speaker the fake understood (a catalogue id or a name on the wire).
     assert [(r["voice_name"], r["dialect"]) for r in fake_hamsa.requests] == [(speaker, dialect)]
     assert reply.pcm == hamsa_pcm(fake_hamsa)
+
+
+@pytest.mark.parametrize(
+    "voice_name",
+    ["hamsa-Zaid\n\x1b[31m", "hamsa-" + "Z" * 101, "hamsa-Zaid egy", "hamsa-../etc"],
+    ids=["control-characters", "too-long", "space", "path"],
+)
+async def test_a_typed_hamsa_name_that_is_no_name_is_unknown_voice(
+    server: ServerProcess, fake_hamsa: FakeHamsa, voice_name: str
+) -> None:
+    """Control characters, a huge string or punctuation is no speaker: refused before a
+    log line or Hamsa sees it, and the message repeats it only printably and shortened."""
+    reply = await synthesize(server.port, TEXT, voice_name)
+    assert_failed(reply, "unknown_voice")
+    assert reply.error is not None and reply.error.text is not None
+    assert reply.error.text.isprintable()
+    assert len(reply.error.text) < 400
+    assert fake_hamsa.requests == []
+    assert "\x1b" not in server.output and "Z" * 101 not in server.output
 
 
 async def test_live_lists_are_read_at_start_up_and_catalogue_ids_pin_voices(
