@@ -214,5 +214,9 @@ async def _learn_voices(hamsa: HamsaClient, timeout: float) -> None:
             voices = await hamsa.list_voices()
     except (TtsError, TimeoutError) as err:
         _LOGGER.info("Hamsa's voice lists are unavailable (%s); speaking by name", err)
+    except Exception as err:  # an answer we could not read: still best effort, and said
+        _LOGGER.warning(
+            "Hamsa's voice lists could not be read (%s); speaking by name", type(err).__name__
+        )
     else:
         _LOGGER.debug("Hamsa lists %d voices", len(voices))
