@@ -27,6 +27,7 @@ from wyoming.tts import SynthesizeVoice
 from . import __version__
 from .fallback import FallbackPolicy
 from .flags import (
+    FlagParser,
     add_provider_flags,
     non_negative_float,
     positive_int,
@@ -75,7 +76,7 @@ def _text_steps(value: str) -> TextPolicy:
 
 def build_parser() -> argparse.ArgumentParser:
     """Every flag in the contract."""
-    parser = argparse.ArgumentParser(
+    parser = FlagParser(
         prog=PROG,
         description="Wyoming text-to-speech server for Arabic (Hamsa, Faseeh).",
         epilog=f"To check what your Hamsa or Faseeh account does: {PROG} {PROBE_COMMAND} --help",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+from typing import Any, NoReturn
 
 from arabic_tts_core import hamsa as hamsa_core
 from arabic_tts_core.faseeh import (
@@ -21,6 +23,7 @@ from arabic_tts_core.faseeh import (
     TRANSPORT_WEBSOCKET,
     TRANSPORTS,
 )
+from arabic_tts_core.redact import Redactor
 from arabic_tts_core.voices import FASEEH_DEFAULT_MODEL
 
 DEFAULT_PROVIDER_TIMEOUT = 10.0
@@ -48,6 +51,35 @@ def positive_float(value: str) -> float:
     if not number > 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
     return number
+
+
+# A command-line value that may be a key: long, and not a URL, path, number or name.
+_SECRET_SHAPED = 16
+
+
+def _secret_shaped(token: str) -> str | None:
+    value = token.split("=", 1)[1] if token.startswith("-") and "=" in token else token
+    if value.startswith("-") or len(value) < _SECRET_SHAPED or any(c in value for c in "/:."):
+        return None
+    return value
+
+
+class FlagParser(argparse.ArgumentParser):
+    """argparse that never repeats an API key in a usage error.
+
+    Abbreviations are off (``--hamsa-api=KEY`` would be echoed as an ambiguous option),
+    and an error's message has every piece of the keys in the environment and of every
+    key-shaped value on the command line removed (a key after a misspelt flag is echoed
+    as an unrecognised argument).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_abbrev=False, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        secrets = [os.environ.get("HAMSA_API_KEY"), os.environ.get("FASEEH_API_KEY")]
+        secrets += [_secret_shaped(token) for token in sys.argv[1:]]
+        super().error(Redactor(secrets).text(message))
 
 
 def add_provider_flags(parser: argparse.ArgumentParser) -> None:

@@ -14,6 +14,7 @@ from wyoming.server import AsyncTcpServer
 from wyoming_server import __main__ as cli
 from wyoming_server.limits import ServerLimits
 from wyoming_server.logs import REDACTED, RedactingFilter
+from wyoming_server.probe import cli as probe_cli
 
 from .conftest import REPO_ROOT, ServerProcess, free_port
 
@@ -296,3 +297,32 @@ async def test_health_check_does_a_describe_round_trip(server: ServerProcess) ->
     code, output = await _health_check(free_port())
     assert code == 1
     assert output.startswith("unhealthy:")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--hamsa-api=hk_live_0123456789abcdefXYZ"],  # an abbreviation argparse would echo
+        ["--hamsa-apikey", "hk_live_0123456789abcdefXYZ"],  # a misspelt flag, its value
+        ["--faseeh-key=hk_live_0123456789abcdefXYZ"],
+    ],
+    ids=["abbreviated", "misspelt", "misspelt-with-equals"],
+)
+@pytest.mark.parametrize("command", [[], ["probe"]], ids=["server", "probe"])
+def test_a_key_on_a_wrong_command_line_is_not_repeated(
+    argv: list[str],
+    command: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """argparse echoes what it cannot use; a key given with a wrong flag must not be."""
+    monkeypatch.setattr(sys, "argv", ["wyoming-arabic-tts", *command, *argv])
+    with pytest.raises(SystemExit) as exit_info:
+        if command:
+            probe_cli.parse_args(argv)
+        else:
+            cli.parse_args(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments" in err
+    assert "0123456789" not in err and "abcdefXYZ" not in err

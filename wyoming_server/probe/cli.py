@@ -28,7 +28,7 @@ from arabic_tts_core.voices import FASEEH_DEFAULT_VOICE
 from arabic_tts_core.websocket import default_ssl_context
 
 from .. import __version__
-from ..flags import add_provider_flags, provider_flag_problem, resolve_provider_urls
+from ..flags import FlagParser, add_provider_flags, provider_flag_problem, resolve_provider_urls
 from ..logs import LOG_FORMAT, RedactingFilter
 from .config import PROBE_TEXT, FaseehProbeConfig, HamsaProbeConfig
 from .faseeh import FaseehProbe
@@ -50,7 +50,7 @@ Ask = Callable[[str], str]
 
 def build_parser() -> argparse.ArgumentParser:
     """The probe's flags: its own, and the server's provider flags (shared)."""
-    parser = argparse.ArgumentParser(
+    parser = FlagParser(
         prog=PROG,
         description="Check what a Hamsa or Faseeh account does: the key, the voice lists, "
         "each way of sending the key, and (with --yes) one short reply per transport. "
