@@ -284,6 +284,18 @@ async def test_error_payload_other_message(fake: FakeHamsa, client: HamsaClient)
         await collect(client.synthesize(TEXT, settings()))
 
 
+async def test_an_error_text_that_echoes_the_key_is_redacted(
+    fake: FakeHamsa, client: HamsaClient
+) -> None:
+    """Whatever Hamsa writes goes into the message (logged, shown in HA): never the key."""
+    fake.faults.append(Fault.error("Insufficient balance in wallet for key hamsa-key"))
+    with pytest.raises(InsufficientFunds) as caught:
+        await collect(client.synthesize(TEXT, settings()))
+    assert "hamsa-key" not in str(caught.value)
+    assert "hamsa-key" not in (caught.value.provider_text or "")
+    assert "Insufficient balance" in (caught.value.provider_text or "")
+
+
 async def test_drop_mid_reply_after_audio_left_is_provider_unavailable(
     fake: FakeHamsa, client: HamsaClient
 ) -> None:

@@ -7,12 +7,15 @@ from urllib.parse import quote
 from hypothesis import given
 from hypothesis import strategies as st
 
+from custom_components.arabic_tts.core.errors import AuthFailed
 from custom_components.arabic_tts.core.redact import (
     MIN_FRAGMENT,
     REDACTED,
     Redactor,
     redact_data,
+    redact_error,
     redact_text,
+    request_secrets,
     url_without_query,
 )
 
@@ -87,3 +90,19 @@ KEY_TEXT = st.text(st.characters(exclude_characters="*REDACT"), min_size=MIN_FRA
 def test_no_piece_of_a_random_key_survives(key: str, before: str, after: str) -> None:
     redacted = redact_text(before + key + after, [key])
     assert all(piece not in redacted for piece in pieces(key))
+
+
+def test_an_error_loses_the_key_in_its_message_and_provider_text() -> None:
+    error = AuthFailed(f"Faseeh refused the API key (Invalid key {KEY})", provider_text=KEY)
+    same = redact_error(error, [KEY])
+    assert same is error
+    assert KEY[:MIN_FRAGMENT] not in str(error) and KEY[-MIN_FRAGMENT:] not in str(error)
+    assert error.args == (error.message,)
+    assert error.provider_text == REDACTED
+    assert str(error).startswith("Faseeh refused the API key (Invalid key ")
+
+
+def test_a_request_carries_its_auth_header_values_and_query_values() -> None:
+    url = f"wss://example.test/ws?x-api-key={quote(KEY)}&lang=ar"
+    headers = {"Authorization": "Token other-key-123", "Content-Type": "application/json"}
+    assert request_secrets(url, headers) == ["other-key-123", KEY]

@@ -56,6 +56,7 @@ from .faseeh_api import (
     parse_message,
     redact,
 )
+from .redact import redact_error
 from .tasks import BackgroundTasks
 from .websocket import (
     RetryBeforeAudio,
@@ -555,7 +556,9 @@ class FaseehSocket:
         would cost the loop time on each frame."""
         if "errorCode" not in data and data.get("type") != "error":
             return None
-        return error_from_body(data, self._redact(raw))
+        error = error_from_body(data, self._redact(raw))
+        # Its message quotes the provider's words too, which may echo the key.
+        return redact_error(error, [self._api_key]) if error is not None else None
 
     def _redact(self, raw: str | bytes) -> str:
         text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")

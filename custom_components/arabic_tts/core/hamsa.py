@@ -47,6 +47,7 @@ from .hamsa_voices import (
     known_speaker,
 )
 from .pool import WebSocketPool
+from .redact import redact_error
 from .rest import dicts_under
 from .text import iter_for_limit
 from .voices import HAMSA, Voice
@@ -318,7 +319,7 @@ class HamsaClient(CloudClient):
                     request,
                     provider=PROVIDER,
                     timeout=self.provider_timeout,
-                    closed_error=error_for_close,
+                    closed_error=self._closed_error,
                     payload_error=self._payload_error,
                 ):
                     yield chunk
@@ -405,9 +406,12 @@ class HamsaClient(CloudClient):
             provider_text=aborted.message,
         )
 
-    @staticmethod
-    def _payload_error(message: str) -> TtsError:
-        return error_for_message(message, provider=PROVIDER)
+    def _payload_error(self, message: str) -> TtsError:
+        # Hamsa's words go into the message, which is logged and shown: never the key.
+        return redact_error(error_for_message(message, provider=PROVIDER), [self._api_key])
+
+    def _closed_error(self, err: ConnectionClosed, mid_reply: bool) -> TtsError:
+        return redact_error(error_for_close(err, mid_reply), [self._api_key])
 
     # --- REST ---------------------------------------------------------------------------
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+
+from .errors import TtsError
 
 REDACTED = "**REDACTED**"
 # The shortest piece of a key that is redacted on its own. Shorter pieces are too common
@@ -78,6 +80,9 @@ class Redactor:
         return value
 
 
+AUTH_HEADERS = frozenset({"x-api-key", "authorization"})
+
+
 def redact_text(text: str, secrets: Iterable[str | None]) -> str:
     """``text`` without any piece of the secrets (see ``Redactor``)."""
     return Redactor(secrets).text(text)
@@ -86,6 +91,35 @@ def redact_text(text: str, secrets: Iterable[str | None]) -> str:
 def redact_data(value: Any, secrets: Iterable[str | None]) -> Any:
     """JSON-like ``value`` without any piece of the secrets in any string."""
     return Redactor(secrets).data(value)
+
+
+def redact_error[ErrorT: TtsError](error: ErrorT, secrets: Iterable[str | None]) -> ErrorT:
+    """``error`` with every piece of the secrets removed from its message and from the
+    provider's words: a provider may echo the key it refused, and both end up in logs,
+    Home Assistant errors and reports."""
+    redactor = Redactor(secrets)
+    if redactor:
+        error.message = redactor.text(error.message)
+        error.args = (error.message,)
+        if error.provider_text:
+            error.provider_text = redactor.text(error.provider_text)
+    return error
+
+
+def request_secrets(url: str, headers: Mapping[str, str]) -> list[str]:
+    """The credentials a request carries: its auth headers' values (without a scheme
+    word such as ``Token``) and its query's key or token values."""
+    secrets = [
+        value.split()[-1]
+        for name, value in headers.items()
+        if name.lower() in AUTH_HEADERS and value.split()
+    ]
+    secrets += [
+        value
+        for name, value in parse_qsl(urlsplit(url).query)
+        if value and ("key" in name.lower() or "token" in name.lower())
+    ]
+    return secrets
 
 
 def url_without_query(url: str) -> str:

@@ -20,6 +20,7 @@ from .errors import (
     UnknownVoice,
     quota_exhausted,
 )
+from .redact import redact_error, request_secrets
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -115,7 +116,7 @@ async def request_json(
                             response.status, detail, provider=provider, what=what
                         )
                     error.provider_text = _provider_text(response.status, body, detail)
-                    raise error
+                    raise redact_error(error, request_secrets(url, headers))
                 return body
     except TimeoutError as err:
         raise ProviderTimeout(f"{provider} did not answer in {timeout:g} s while {what}") from err

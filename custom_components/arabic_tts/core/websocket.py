@@ -20,6 +20,7 @@ from .errors import (
     ProviderUnavailable,
     TtsError,
 )
+from .redact import redact_error, request_secrets
 from .rest import error_for_status
 
 # websockets logs every handshake header at DEBUG, API key included. Its connections get a
@@ -78,7 +79,7 @@ async def open_websocket(
         status = err.response.status_code
         error = error_for_status(status, "", provider=provider, what="connecting")
         error.provider_text = upgrade_refusal(status, err.response.body)
-        raise error from None
+        raise redact_error(error, request_secrets(url, headers)) from None
     except InvalidHandshake as err:
         raise ProviderError(
             f"{provider} answered the connection with something that is not a WebSocket "
