@@ -200,23 +200,23 @@ class WebSocketPool:
         gives up its turn when warming was blocked meanwhile.
         """
         async with self._turn:
-            while (delay := self._pace_delay()) > 0:
+            try:
+                while (delay := self._pace_delay()) > 0:
+                    if warm_up and self._warm_blocked:
+                        raise _WarmUpStopped
+                    await self._wait_for_change(delay)
                 if warm_up and self._warm_blocked:
                     raise _WarmUpStopped
-                await self._wait_for_change(delay)
-            if warm_up and self._warm_blocked:
-                raise _WarmUpStopped
-            try:
-                conn = await self._connect_fn()
-            except BaseException:
                 # Only connections that opened count against the pace: a failure (the
                 # network down, a certificate refused) is reported at once, so the
                 # offline voice can speak instead of waiting for a turn that cannot help.
+                conn = await self._connect_fn()
+                self._last_open = asyncio.get_running_loop().time()
+                return conn
+            finally:
+                # However the turn ends (opened, failed, cancelled while waiting), whoever
+                # waits for it is woken.
                 self._changed.set()
-                raise
-            self._last_open = asyncio.get_running_loop().time()
-            self._changed.set()
-            return conn
 
     async def _watch(self, conn: ClientConnection) -> None:
         """Notice a socket closing (idle timeout, server restart) and replace it."""
