@@ -158,6 +158,8 @@ class SocketPool:
         A warm-up under way for the same settings is waited for (it is already part
         paid). ``fresh`` skips the idle socket: the retry after a reused socket failed.
         """
+        if self._closed:  # a request that outlived close() opens nothing no one would close
+            raise ProviderUnavailable("The Faseeh connection is shut down.", provider=PROVIDER)
         if not fresh:
             opening = self._opening
             if opening is not None and not opening.done() and self._opening_settings == settings:
@@ -488,12 +490,14 @@ class FaseehSocket:
                     final_at = None
                 try:
                     decoded = base64.b64decode(audio, validate=True)
-                except (binascii.Error, ValueError) as err:
+                    rate = int(data.get("sampleRate") or settings.sample_rate)
+                except (binascii.Error, TypeError, ValueError) as err:
                     raise UnreadableReply(
-                        "Faseeh sent audio that is not base64.", provider=PROVIDER
+                        "Faseeh sent audio that is not base64 or a sample rate that is not "
+                        "a number.",
+                        provider=PROVIDER,
                     ) from err
                 if pcm := aligner.feed(decoded):
-                    rate = int(data.get("sampleRate") or settings.sample_rate)
                     yielded = True
                     yield PcmChunk(AudioFormat(rate), pcm)
                 deadline = now + timeout
