@@ -7,6 +7,8 @@ import asyncio
 import io
 import json
 import os
+import pty
+import signal
 import sys
 from pathlib import Path
 
@@ -260,6 +262,44 @@ async def test_the_process_without_a_key_exits_2() -> None:
         _, err = await process.communicate()
     assert process.returncode == 2
     assert b"no key to probe" in err
+
+
+async def test_ctrl_c_at_the_prompt_ends_the_process_at_once() -> None:
+    """On a terminal the probe asks before spending credits; Ctrl-C there ends it (130)
+    without waiting for Enter."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HAMSA_API_KEY", "FASEEH_API_KEY")}
+    env["HAMSA_API_KEY"] = HAMSA_KEY
+    controller, terminal = pty.openpty()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "wyoming_server",
+            "probe",
+            "--hamsa-url",
+            "ws://127.0.0.1:9/ws",
+            "--hamsa-api-url",
+            "http://127.0.0.1:9",
+            stdin=terminal,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+            cwd=REPO_ROOT,
+        )
+        assert process.stderr is not None
+        async with asyncio.timeout(PROCESS_LIMIT):
+            prompt = b""
+            while b"[y/N]" not in prompt:
+                line = await process.stderr.read(4096)
+                assert line, prompt
+                prompt += line
+        process.send_signal(signal.SIGINT)
+        async with asyncio.timeout(5):
+            await process.wait()
+        assert process.returncode == 130
+    finally:
+        os.close(controller)
+        os.close(terminal)
 
 
 def test_the_readme_documents_the_probe() -> None:

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -236,10 +238,37 @@ async def _consent(
             file=stderr,
         )
         return False, f"not confirmed: run with --yes to send {total} characters"
-    answer = await asyncio.to_thread(ask, f"{statement} Send it? [y/N] ")
+    answer = await _ask_in_daemon_thread(ask, f"{statement} Send it? [y/N] ")
     if answer.strip().lower() in ("y", "yes"):
         return True, "confirmed at the prompt"
     return False, "declined at the prompt"
+
+
+async def _ask_in_daemon_thread(ask: Ask, prompt: str) -> str:
+    """``ask(prompt)`` without blocking the loop, in a thread that does not hold the
+    process: on Ctrl-C at the prompt the probe ends at once (``asyncio.to_thread`` would
+    wait for the terminal read to finish, that is for the user to press Enter)."""
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = loop.create_future()
+
+    def settle(value: str | None, error: BaseException | None) -> None:
+        if answer.done():
+            return
+        if error is not None:
+            answer.set_exception(error)
+        else:
+            answer.set_result(value or "")
+
+    def read() -> None:
+        try:
+            value, error = ask(prompt), None
+        except Exception as err:  # EOF, a closed terminal: no consent
+            value, error = None, err
+        with contextlib.suppress(RuntimeError):  # the loop is gone (Ctrl-C)
+            loop.call_soon_threadsafe(settle, value, error)
+
+    threading.Thread(target=read, name="probe-prompt", daemon=True).start()
+    return await answer
 
 
 def _plan(providers: Sequence[str]) -> list[dict[str, Any]]:
