@@ -44,6 +44,9 @@ class ArabicTtsData:
     voices: list[Voice]
     failures: FailureLog
     models: list[str] = field(default_factory=list)
+    # Whether the account's live voice list was read: only then does a voice missing
+    # from ``voices`` surely not exist (an opaque id or a clone lives only there).
+    voices_listed: bool = True
 
 
 type ArabicTtsConfigEntry = ConfigEntry[ArabicTtsData]
@@ -73,7 +76,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) ->
 
     try:
         custom_voices: list[str] = list(entry.options.get(CONF_CUSTOM_VOICES, []))
-        voices, _ = await asyncio.gather(
+        (voices, voices_listed), _ = await asyncio.gather(
             async_list_voices(client, provider, custom_voices, failures=failures),
             _async_preload(client, custom_voices, failures),
         )
@@ -87,6 +90,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) ->
         entry.runtime_data = ArabicTtsData(
             client=client,
             voices=voices,
+            voices_listed=voices_listed,
             failures=failures,
             models=list(dict.fromkeys([*FASEEH_MODELS, *live_models]))
             if provider == PROVIDER_FASEEH

@@ -551,7 +551,7 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
             return
         client, temporary = self._client()
         try:
-            self._voices = await async_list_voices(
+            self._voices, _ = await async_list_voices(
                 client, self._provider, list(self.config_entry.options.get(CONF_CUSTOM_VOICES, []))
             )
             if self._provider == PROVIDER_FASEEH:

@@ -134,13 +134,15 @@ async def async_list_voices(
     custom_voices: list[str] | None = None,
     *,
     failures: FailureLog | None = None,
-) -> list[Voice]:
-    """Catalogue plus live list (best effort, bounded) plus configured cloned voices;
-    a failure of the live list is kept in ``failures`` when given."""
+) -> tuple[list[Voice], bool]:
+    """Catalogue plus live list (best effort, bounded) plus configured cloned voices, and
+    whether the live list was read; a failure of the live list is kept in ``failures``."""
     live: list[Voice] = []
+    listed = False
     try:
         async with asyncio.timeout(LIST_TIMEOUT):
             live = await client.list_voices()
+        listed = True
     except TimeoutError:
         _LOGGER.debug("Live voice list took too long, using the catalogue")
     except TtsError as err:
@@ -152,7 +154,7 @@ async def async_list_voices(
     voices.extend(
         hamsa_custom_voice(voice_id) for voice_id in custom_voices or () if voice_id not in known
     )
-    return voices
+    return voices, listed
 
 
 async def async_list_models(client: ProviderClient) -> list[str]:

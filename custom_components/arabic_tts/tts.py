@@ -89,6 +89,7 @@ class ArabicTtsEntity(TextToSpeechEntity):
         self._provider: str = entry.data[CONF_PROVIDER]
         self._client = entry.runtime_data.client
         self._voices: dict[str, Voice] = {v.voice_id: v for v in entry.runtime_data.voices}
+        self._voices_listed = entry.runtime_data.voices_listed
         options = entry.options
         self._sample_rate = int(options.get(CONF_SAMPLE_RATE) or FASEEH_RATE)
         provider_name = PROVIDER_NAMES[self._provider]
@@ -192,7 +193,7 @@ class ArabicTtsEntity(TextToSpeechEntity):
                 translation_key="invalid_option",
                 translation_placeholders={"message": str(err)},
             ) from err
-        if settings.voice_id not in self._voices:
+        if settings.voice_id not in self._voices and self._voices_listed:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="voice_not_found",

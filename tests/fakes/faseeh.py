@@ -221,6 +221,7 @@ class FakeFaseeh(FakeServerBase[ConnRecord, _Conn]):
         # REST streaming.
         self.rest_frame_sizes: list[int] | None = None  # None: `frame_sizes`
         self.rest_wav_header: bool = False  # a streaming WAV header before the PCM
+        self.voices_status: int | None = None  # /voices answers this error status instead
         self.rest_rate_in_content_type: bool = True
         # Recordings.
         self.generations: list[Generation] = []
@@ -269,6 +270,8 @@ class FakeFaseeh(FakeServerBase[ConnRecord, _Conn]):
     async def _voices_handler(self, request: web.Request) -> web.Response:
         if not self._rest_ok(request):
             return web.json_response(INVALID_KEY, status=401)
+        if self.voices_status is not None:
+            return self._forced_response(self.voices_status)
         return web.json_response(self.voices)
 
     async def _tts_handler(self, request: web.Request) -> web.StreamResponse:

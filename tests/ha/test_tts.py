@@ -566,6 +566,24 @@ async def test_faseeh_voice_from_the_live_list_is_spoken(
     assert parse_wav(data)[2] == faseeh_pcm(faseeh)
 
 
+async def test_faseeh_voice_is_not_refused_when_the_live_list_could_not_be_read(
+    hass: HomeAssistant, faseeh: FakeFaseeh
+) -> None:
+    """Without the account's list at setup a voice we do not know may still be the
+    account's own (an opaque id, a clone): Faseeh decides, not our partial list."""
+    faseeh.voices.append(
+        {"voice_id": "ar-account-voice-7", "name": "Reem", "gender": "female", "dialect": "najdi"}
+    )
+    faseeh.voices_status = 503
+    entity_id = await setup_entry(hass, faseeh_entry(hass, faseeh))
+    faseeh.voices_status = None
+    _ext, data = await media_audio(
+        hass, entity_id, "صوت من قائمة الحساب.", {**WAV, "voice": "ar-account-voice-7"}
+    )
+    assert [g.voice_id for g in faseeh.generations] == ["ar-account-voice-7"]
+    assert parse_wav(data)[2] == faseeh_pcm(faseeh)
+
+
 async def test_hamsa_unknown_speaker_passes_through_and_is_named(
     hass: HomeAssistant, hamsa: FakeHamsa, hamsa_loaded: tuple[MockConfigEntry, str]
 ) -> None:
