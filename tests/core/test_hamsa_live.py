@@ -169,6 +169,20 @@ async def test_an_id_the_socket_refuses_is_retried_with_the_name(
     ]
 
 
+async def test_a_long_text_whose_id_is_refused_goes_by_name_after_the_first_piece(
+    fake: FakeHamsa, client: HamsaClient
+) -> None:
+    """One refusal per text, not one refusal (and a new socket) per 2000-character piece."""
+    await client.list_voices()
+    fake.accept_ids = False
+    text = ("جملة قصيرة عن البيت الذكي. " * 300).strip()  # over two Hamsa requests
+    _, pcm, _ = await collect(client.synthesize(text, HamsaVoiceSettings("Hiba", "ksa")))
+    speakers = [r["speaker"] for r in fake.requests]
+    assert speakers[:2] == [fake.voice_id("Hiba", "ksa"), "Hiba"]
+    assert len(speakers) >= 4 and set(speakers[2:]) == {"Hiba"}
+    assert pcm == b"".join(pcm_for_text(r["text"]) for r in fake.requests[1:])
+
+
 async def test_a_passing_abort_on_an_id_is_retried_with_the_name(
     fake: FakeHamsa, client: HamsaClient
 ) -> None:

@@ -285,10 +285,17 @@ class HamsaClient(CloudClient):
         for piece in pieces:
             if piece.strip():
                 request = HamsaRequest(piece.strip(), wire, settings.dialect, settings.mulaw)
-                async for chunk in self._speak(request, speaker):
+                attempts = _Attempts()
+                async for chunk in self._speak(request, speaker, attempts):
                     yield chunk
+                if attempts.by_name:
+                    # The id was refused and the name spoke: the rest of this text goes
+                    # by name at once, not one refusal and new socket per piece.
+                    wire = speaker
 
-    async def _speak(self, request: HamsaRequest, speaker: str) -> AsyncGenerator[PcmChunk]:
+    async def _speak(
+        self, request: HamsaRequest, speaker: str, attempts: _Attempts
+    ) -> AsyncGenerator[PcmChunk]:
         """One request, retried (before any audio left) as the failure suggests:
 
         - a 640-byte reply: on another socket than the one that gave it, at once if one
@@ -298,7 +305,6 @@ class HamsaClient(CloudClient):
           preloaded again, once. "Aborted" for a name is a provider error (so a fallback
           voice can speak): Hamsa uses it for passing faults too.
         """
-        attempts = _Attempts()
         aside: ClientConnection | None = None  # gave a short reply: not for the retry
         fresh = False
         while True:
