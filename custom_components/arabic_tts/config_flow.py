@@ -165,11 +165,14 @@ def _entry_data(
 ) -> dict[str, Any]:
     """Entry data: provider, key, and URL overrides only when set.
 
-    An override the form did not send is kept from ``keep`` (the stored entry): a
-    reconfigure that changes only the key must not move a UAE user to the global host.
-    An override sent empty is cleared.
+    Without the endpoint section the overrides are kept from ``keep`` (the stored entry):
+    a reconfigure that changes only the key must not move a UAE user to the global host.
+    With it, the section is the whole truth: the form shows the stored addresses, and
+    Home Assistant's frontend leaves out a field the user emptied (an optional text field
+    that is cleared becomes undefined), so a missing or empty address is cleared.
     """
     endpoints = _endpoints(user_input)
+    section_sent = SECTION_ENDPOINTS in user_input
     data: dict[str, Any] = {
         CONF_PROVIDER: provider,
         CONF_API_KEY: str(user_input[CONF_API_KEY]).strip(),
@@ -179,7 +182,7 @@ def _entry_data(
             user_input.get(CONF_REGION) or (keep or {}).get(CONF_REGION) or REGION_GLOBAL
         )
     for key in (CONF_WS_URL, CONF_API_URL):
-        value = endpoints[key] if key in endpoints else (keep or {}).get(key)
+        value = endpoints.get(key) if section_sent else (keep or {}).get(key)
         if value and str(value).strip():
             data[key] = str(value).strip()
     return data

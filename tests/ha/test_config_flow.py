@@ -384,14 +384,18 @@ async def test_reconfigure_key(hass: HomeAssistant, hamsa: FakeHamsa) -> None:
 
 
 async def test_reconfigure_endpoints(hass: HomeAssistant, faseeh: FakeFaseeh) -> None:
-    """The section shows the stored endpoints; a changed one is saved, the other kept."""
+    """The section shows the stored endpoints; a changed one is saved, the other kept
+    (the frontend sends the section whole, the unchanged address as it was shown)."""
     entry = faseeh_entry(hass, faseeh)
     result = await entry.start_reconfigure_flow(hass)
     assert suggested(folded_endpoints(result)) == fake_urls(faseeh)
     check_translated(result)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_API_KEY: FASEEH_KEY, SECTION_ENDPOINTS: {CONF_WS_URL: faseeh.ws_url_legacy}},
+        {
+            CONF_API_KEY: FASEEH_KEY,
+            SECTION_ENDPOINTS: {CONF_WS_URL: faseeh.ws_url_legacy, CONF_API_URL: faseeh.api_url},
+        },
     )
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
@@ -412,7 +416,30 @@ async def test_reconfigure_emptied_endpoint_goes_back_to_default(
     ):
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"],
-            {CONF_API_KEY: FASEEH_KEY, SECTION_ENDPOINTS: {CONF_WS_URL: ""}},
+            {
+                CONF_API_KEY: FASEEH_KEY,
+                SECTION_ENDPOINTS: {CONF_WS_URL: "", CONF_API_URL: faseeh.api_url},
+            },
+        )
+        assert result["reason"] == "reconfigure_successful"
+        await hass.async_block_till_done()
+    assert CONF_WS_URL not in entry.data
+    assert entry.data[CONF_API_URL] == faseeh.api_url
+
+
+async def test_reconfigure_endpoint_left_out_of_the_section_is_cleared(
+    hass: HomeAssistant, faseeh: FakeFaseeh
+) -> None:
+    """What the frontend sends for a field the user emptied: the section without it."""
+    entry = faseeh_entry(hass, faseeh)
+    result = await entry.start_reconfigure_flow(hass)
+    with patch(
+        "custom_components.arabic_tts.config_flow.async_validate",
+        return_value=(entry.unique_id, []),
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {CONF_API_KEY: FASEEH_KEY, SECTION_ENDPOINTS: {CONF_API_URL: faseeh.api_url}},
         )
         assert result["reason"] == "reconfigure_successful"
         await hass.async_block_till_done()
