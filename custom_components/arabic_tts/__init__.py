@@ -12,6 +12,7 @@ from homeassistant.const import CONF_API_KEY, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util.hass_dict import HassKey
 
 from .const import (
     CONF_CUSTOM_VOICES,
@@ -52,6 +53,12 @@ class ArabicTtsData:
 type ArabicTtsConfigEntry = ConfigEntry[ArabicTtsData]
 
 
+# Each entry's last failures, kept across reloads (a reauth or an options change reloads
+# the entry, and Home Assistant drops runtime_data when it unloads): the failure that
+# made the user open the diagnostics is still there after the fix was tried.
+FAILURE_LOGS: HassKey[dict[str, FailureLog]] = HassKey(f"{DOMAIN}_failure_logs")
+
+
 def insufficient_funds_issue_id(entry: ConfigEntry) -> str:
     """Repair issue id for an entry's empty wallet."""
     return f"{ISSUE_INSUFFICIENT_FUNDS}_{entry.entry_id}"
@@ -62,9 +69,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) ->
     provider = entry.data[CONF_PROVIDER]
     placeholders = {"provider": PROVIDER_NAMES[provider]}
     client = create_client(hass, entry.data, entry.options)
-    previous = getattr(entry, "runtime_data", None)
-    failures = FailureLog(
-        [entry.data[CONF_API_KEY]], previous.failures if previous is not None else None
+    logs = hass.data.setdefault(FAILURE_LOGS, {})
+    failures = logs[entry.entry_id] = FailureLog(
+        [entry.data[CONF_API_KEY]], logs.get(entry.entry_id)
     )
     try:
         _unique_id, live_models = await async_validate(client, entry.data[CONF_API_KEY])
@@ -146,5 +153,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) -> None:
-    """Forget the entry's repair issue."""
+    """Forget the entry's repair issue and its failures."""
     ir.async_delete_issue(hass, DOMAIN, insufficient_funds_issue_id(entry))
+    hass.data.get(FAILURE_LOGS, {}).pop(entry.entry_id, None)

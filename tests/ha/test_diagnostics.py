@@ -155,3 +155,21 @@ async def test_a_failed_setup_keeps_its_failure_for_diagnostics(
     assert (failure["where"], failure["code"]) == ("setup", "auth_failed")
     assert failure["provider_text"] == "HTTP 401, code 40101: Invalid API key"
     assert_no_key_piece(result, REAL_FASEEH_KEY)
+
+
+async def test_failures_outlive_a_reload(hass: HomeAssistant, faseeh: FakeFaseeh) -> None:
+    """A reauth or an options change reloads the entry; its last failures stay."""
+    entry = faseeh_entry(hass, faseeh, key=REAL_FASEEH_KEY)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    faseeh.valid_keys.add(REAL_FASEEH_KEY)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert await hass.config_entries.async_reload(entry.entry_id)  # a plain reload too
+    await hass.async_block_till_done()
+    result = await async_get_config_entry_diagnostics(hass, entry)
+    assert [(f["where"], f["code"]) for f in result["runtime"]["recent_failures"]] == [
+        ("setup", "auth_failed")
+    ]
+    assert_no_key_piece(result, REAL_FASEEH_KEY)
