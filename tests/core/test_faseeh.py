@@ -284,3 +284,16 @@ async def test_key_never_logged(
     with pytest.raises(AuthFailed):
         await collect(ws_client.synthesize(TEXT, SETTINGS))
     assert "faseeh-key" not in caplog.text
+
+
+async def test_a_caller_that_stops_early_leaves_nothing_behind(
+    fake: FakeFaseeh, ws_client: FaseehClient
+) -> None:
+    """Closing the stream after the first chunk ends the generation inside that close:
+    the socket, mid-reply, is out of use there, not later by a finaliser nobody awaits."""
+    fake.frame_sizes = [4800]
+    stream = ws_client.synthesize(TEXT * 20, FaseehVoiceSettings())
+    first = await anext(stream)
+    assert first.pcm
+    await stream.aclose()
+    assert ws_client.socket.pool._in_use == set()

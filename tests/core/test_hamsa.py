@@ -465,3 +465,16 @@ async def test_key_never_logged(
     assert caplog.records
     assert "hamsa-key" not in caplog.text
     assert "hamsa-key" not in repr(client)
+
+
+async def test_a_caller_that_stops_early_leaves_nothing_behind(
+    fake: FakeHamsa, client: HamsaClient
+) -> None:
+    """Closing the stream after the first chunk ends the request inside that close: the
+    socket, mid-reply, is discarded there, not later by a finaliser nobody awaits."""
+    fake.frame_sizes = [4096]
+    stream = client.synthesize(TEXT * 20, settings())
+    first = await anext(stream)
+    assert first.pcm
+    await stream.aclose()
+    assert client._pool._in_use == set()

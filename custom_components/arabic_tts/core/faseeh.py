@@ -10,6 +10,7 @@ small place (``faseeh_transport``) and says which it uses and why
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import ssl
 from collections.abc import AsyncGenerator, Iterable
@@ -182,8 +183,9 @@ class FaseehClient(CloudClient):
         text = text.strip()
         if not text:
             raise BadRequest("There is no text to speak.", provider=PROVIDER)
-        async for chunk in self._chooser.synthesize(text, settings):
-            yield chunk
+        async with contextlib.aclosing(self._chooser.synthesize(text, settings)) as stream:
+            async for chunk in stream:
+                yield chunk
 
     # --- REST: key, models, voices ------------------------------------------------------
 

@@ -9,6 +9,7 @@ socket's timeouts: connecting, the first byte, and every gap between chunks.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncGenerator
 from urllib.parse import quote
@@ -69,8 +70,9 @@ class FaseehRest:
         last_error: TtsError | None = None
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                async for chunk in self._stream(text, settings):
-                    yield chunk
+                async with contextlib.aclosing(self._stream(text, settings)) as stream:
+                    async for chunk in stream:
+                        yield chunk
             except RetryBeforeAudio as retry:
                 last_error = retry.error
                 _LOGGER.debug("Faseeh REST attempt %d failed before audio: %s", attempt, retry)

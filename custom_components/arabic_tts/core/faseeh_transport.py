@@ -250,17 +250,20 @@ class TransportChooser:
                 provider=PROVIDER,
             )
         if settings.needs_rest or self.transport == TRANSPORT_REST:
-            async for chunk in self._with_slot_retry(lambda: self.rest.synthesize(text, settings)):
-                yield chunk
+            async with contextlib.aclosing(self._rest_stream(text, settings)) as stream:
+                async for chunk in stream:
+                    yield chunk
             return
         limit = self.first_audio_limit if self.mode == TRANSPORT_AUTO else None
         yielded = False
         try:
-            async for chunk in self._with_slot_retry(
+            socket_stream = self._with_slot_retry(
                 lambda: self.socket.synthesize(text, settings, first_audio_limit=limit)
-            ):
-                yielded = True
-                yield chunk
+            )
+            async with contextlib.aclosing(socket_stream) as stream:
+                async for chunk in stream:
+                    yielded = True
+                    yield chunk
             return
         except SocketSilent as silent:
             reason = (
@@ -280,8 +283,12 @@ class TransportChooser:
             reason = f"the WebSocket failed before any audio ({err.code}: {err})"
         if reason:
             await self._switch_to_rest(reason)
-        async for chunk in self._with_slot_retry(lambda: self.rest.synthesize(text, settings)):
-            yield chunk
+        async with contextlib.aclosing(self._rest_stream(text, settings)) as stream:
+            async for chunk in stream:
+                yield chunk
+
+    def _rest_stream(self, text: str, settings: FaseehVoiceSettings) -> AsyncGenerator[PcmChunk]:
+        return self._with_slot_retry(lambda: self.rest.synthesize(text, settings))
 
     async def _with_slot_retry(
         self, attempt: Callable[[], AsyncGenerator[PcmChunk]]

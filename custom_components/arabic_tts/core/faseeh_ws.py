@@ -422,8 +422,10 @@ class FaseehSocket:
                 conn, reused = await self.pool.acquire(settings, fresh=True)
             outcome = _Outcome()
             try:
-                async for chunk in self._generate(conn, text, settings, first_audio_limit, outcome):
-                    yield chunk
+                reply = self._generate(conn, text, settings, first_audio_limit, outcome)
+                async with contextlib.aclosing(reply) as stream:
+                    async for chunk in stream:
+                        yield chunk
             except RetryBeforeAudio as retry:
                 last_error = retry.error
                 await self.pool.discard(conn)

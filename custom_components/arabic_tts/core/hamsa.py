@@ -9,6 +9,7 @@ of answering bursts of new connections with a useless 640-byte reply.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator
@@ -286,8 +287,9 @@ class HamsaClient(CloudClient):
             if piece.strip():
                 request = HamsaRequest(piece.strip(), wire, settings.dialect, settings.mulaw)
                 attempts = _Attempts()
-                async for chunk in self._speak(request, speaker, attempts):
-                    yield chunk
+                async with contextlib.aclosing(self._speak(request, speaker, attempts)) as stream:
+                    async for chunk in stream:
+                        yield chunk
                 if attempts.by_name:
                     # The id was refused and the name spoke: the rest of this text goes
                     # by name at once, not one refusal and new socket per piece.
@@ -320,15 +322,17 @@ class HamsaClient(CloudClient):
             fresh = False
             started = time.monotonic()
             try:
-                async for chunk in exchange(
+                reply = exchange(
                     conn,
                     request,
                     provider=PROVIDER,
                     timeout=self.provider_timeout,
                     closed_error=self._closed_error,
                     payload_error=self._payload_error,
-                ):
-                    yield chunk
+                )
+                async with contextlib.aclosing(reply) as stream:
+                    async for chunk in stream:
+                        yield chunk
             except ShortReply as short:
                 attempts.short_replies += 1
                 _LOGGER.debug("Hamsa short reply (%s socket): %s", _kind(reused), short.error)

@@ -63,8 +63,9 @@ class OfflineClient:
             raise BadRequest("There is no text to speak.", provider=PROVIDER)
         for sentence in iter_sentences(text):
             if sentence.strip():
-                async for chunk in self._speak(sentence.strip(), settings):
-                    yield chunk
+                async with contextlib.aclosing(self._speak(sentence.strip(), settings)) as stream:
+                    async for chunk in stream:
+                        yield chunk
 
     async def _speak(
         self, sentence: str, settings: OfflineVoiceSettings
