@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
 from collections.abc import AsyncIterator
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -246,25 +248,91 @@ def test_sentences_of_a_whole_text_come_out_lazily() -> None:
     assert text.startswith(first)
 
 
-async def test_queued_chunks_do_not_keep_the_loop() -> None:
-    """Thousands of chunks ready at once: other tasks still run while they are split."""
+class _SteppingClock:
+    """A clock that moves a fixed step each time it is read: the splitter's idea of how
+    long it has kept the loop no longer depends on how fast this machine is."""
 
-    async def chunks() -> AsyncIterator[str]:
-        for _ in range(20_000):
-            yield "كلمة أخرى "  # ready at once, like a queue that filled up meanwhile
+    def __init__(self, step: float) -> None:
+        self.now = 0.0
+        self.step = step
+        self.reads = 0
 
-    ticks = 0
+    def __call__(self) -> float:
+        self.now += self.step
+        self.reads += 1
+        return self.now
 
-    async def ticker() -> None:
-        nonlocal ticks
+
+class _Ticker:
+    """Counts how often the event loop ran another task."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
         while True:
-            ticks += 1
+            self.ticks += 1
             await asyncio.sleep(0)
 
-    task = asyncio.create_task(ticker())
-    try:
-        pieces = [piece async for piece in stream_sentences(chunks())]
-    finally:
-        task.cancel()
-    assert "".join(pieces) == "كلمة أخرى " * 20_000
-    assert ticks >= 5, "the splitter never let another task run"
+    async def __aenter__(self) -> _Ticker:
+        self._task = asyncio.create_task(self._run())
+        await asyncio.sleep(0)  # started: its first tick is not the splitter's doing
+        self.ticks = 0
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+async def _ready_chunks(chunk: str, count: int) -> AsyncIterator[str]:
+    for _ in range(count):
+        yield chunk  # ready at once, like a queue that filled up meanwhile
+
+
+async def test_queued_chunks_do_not_keep_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thousands of chunks ready at once, no sentence end among them: other tasks still
+    run while they are split (the loop is handed back once per slice of clock time)."""
+    clock = _SteppingClock(text_module.LOOP_SLICE / 4)
+    monkeypatch.setattr(text_module, "clock", clock)
+    async with _Ticker() as ticker:
+        pieces = [piece async for piece in stream_sentences(_ready_chunks("كلمة أخرى ", 2000))]
+    assert "".join(pieces) == "كلمة أخرى " * 2000
+    # One hand-back per slice: at least one per four clock reads (the clock reads past
+    # the slice every fourth time), less the last few.
+    assert ticker.ticks >= clock.reads // 8, (ticker.ticks, clock.reads)
+
+
+async def test_sentences_to_a_consumer_that_never_waits_do_not_keep_the_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every chunk completes a sentence and the consumer never gives the loop back itself:
+    the slice is counted from the last real hand-back, not from the last sentence."""
+    clock = _SteppingClock(text_module.LOOP_SLICE / 4)
+    monkeypatch.setattr(text_module, "clock", clock)
+    sentence = "الباب مفتوح. "
+    async with _Ticker() as ticker:
+        pieces = [piece async for piece in stream_sentences(_ready_chunks(sentence, 2000))]
+    assert pieces == [sentence] * 2000
+    assert ticker.ticks >= clock.reads // 8, (ticker.ticks, clock.reads)
+
+
+async def test_sentences_of_one_large_chunk_do_not_keep_the_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One chunk holding thousands of sentences hands the loop back between them."""
+    clock = _SteppingClock(text_module.LOOP_SLICE / 4)
+    monkeypatch.setattr(text_module, "clock", clock)
+    text = "الباب مفتوح. " * 2000
+
+    async def one_chunk() -> AsyncIterator[str]:
+        yield text
+
+    async with _Ticker() as ticker:
+        pieces = [piece async for piece in stream_sentences(one_chunk())]
+    assert "".join(pieces) == text
+    assert len(pieces) == 2000
+    assert ticker.ticks >= clock.reads // 8, (ticker.ticks, clock.reads)

@@ -420,6 +420,7 @@ def _limit_cut(text: str, start: int, end: int) -> int:
 
 # How long text processing may keep the event loop before letting other clients in.
 LOOP_SLICE = 0.002
+clock = time.perf_counter  # read through the module, so tests can give it a clock of their own
 
 
 async def stream_sentences(chunks: AsyncIterable[str], **options: int) -> AsyncGenerator[str]:
@@ -427,15 +428,20 @@ async def stream_sentences(chunks: AsyncIterable[str], **options: int) -> AsyncG
 
     Chunks that queued up while a sentence was being spoken are all ready at once; the
     loop is handed back every few milliseconds so other connections are not kept waiting.
+    The slice is counted from the last time this generator gave the loop back, not from the
+    last sentence it yielded: a consumer that does not wait between sentences (its
+    provider's audio already buffered, say) would otherwise never let anyone in.
     """
     splitter = SentenceSplitter(**options)
-    since = time.perf_counter()
+    handed_back = clock()
     async for chunk in chunks:
         for sentence in splitter.feed_iter(chunk):
             yield sentence
-            since = time.perf_counter()
-        if time.perf_counter() - since > LOOP_SLICE:
+            if clock() - handed_back > LOOP_SLICE:
+                await asyncio.sleep(0)
+                handed_back = clock()
+        if clock() - handed_back > LOOP_SLICE:
             await asyncio.sleep(0)
-            since = time.perf_counter()
+            handed_back = clock()
     for sentence in splitter.flush():
         yield sentence
