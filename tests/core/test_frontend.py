@@ -96,6 +96,15 @@ async def test_markup_stream_releases_text_before_the_end() -> None:
     assert "".join(pieces) == f"مرحبا {pause_marker(1000)} بك"
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 100])
+def test_struck_out_words_are_spoken_without_the_marks(size: int) -> None:
+    """"~~الأحد~~" is what the meeting moved from: dropping it would change the meaning."""
+    text = "نُقل الاجتماع من ~~الأحد~~ إلى **الاثنين**"
+    cleaner = MarkupCleaner()
+    streamed = "".join(cleaner.feed(piece) for piece in chunked(text, size)) + cleaner.flush()
+    assert streamed == "نُقل الاجتماع من الأحد إلى الاثنين"
+
+
 def test_number_split_across_chunks_is_read_whole() -> None:
     """The splitter gives the verbaliser whole sentences: "23." + "5 °C" is one number."""
     splitter = SentenceSplitter()

@@ -43,7 +43,6 @@ _HTML_TAG_RE = re.compile(r"</?[A-Za-z][^<>\n]*>")
 _URL_RE = re.compile(
     r"(?:https?://|www\.)[^\s<>\"'«»]+?(?=[.,;:!?؟،؛)\]»\"']*(?:\s|$))", re.IGNORECASE
 )
-_STRIKE_RE = re.compile(r"~~[^~\n]*~~")
 _ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~>])")
 _EMOJI_RE = re.compile(
     r"[\p{Extended_Pictographic}\p{Regional_Indicator}\p{Emoji_Modifier}"
@@ -55,7 +54,6 @@ _TRAILING_MARKS_RE = re.compile(r"[*_`~\\]+$|(?<![^\s(])!$")  # " !" may open "!
 _PARTIAL_URL_RE = re.compile(
     r"(?<![^\s(\[<])(?:h(?:t(?:t(?:p(?:s?(?::/{0,2})?)?)?)?)?|w(?:w(?:w\.?)?)?)$", re.IGNORECASE
 )
-_STRIKE_MARK_RE = re.compile(r"~~")
 _URL_START_RE = re.compile(r"(?:https?://|www\.)\S*$", re.IGNORECASE)
 SENTENCE_PUNCTUATION = ".!?؟…:؛،,;"
 
@@ -203,7 +201,6 @@ class MarkdownToText:
         spoken = _AUTOLINK_RE.sub("", spoken)
         spoken = _HTML_TAG_RE.sub(" ", spoken)
         spoken = _URL_RE.sub("", spoken)
-        spoken = _STRIKE_RE.sub("", spoken)  # ~~struck out~~ is not meant
         spoken = _ESCAPE_RE.sub(r"\1", spoken)
         spoken = self._emphasis(spoken)
         spoken = _EMOJI_RE.sub("", spoken)
@@ -237,14 +234,12 @@ class MarkdownToText:
         angle = text.rfind("<")
         if angle >= limit and ">" not in text[angle:]:
             cut = min(cut, angle)
-        strikes = [match.start() for match in _STRIKE_MARK_RE.finditer(text, 0, cut)]
-        if len(strikes) % 2 and strikes[-1] >= limit:  # "~~" still waiting for its pair
-            cut = strikes[-1]
         return cut
 
     def _emphasis(self, text: str) -> str:
         """Drop ``**``, ``__``, ``~~``, backticks and emphasis ``*``/``_``; keep "2 * 3" and
-        snake_case (read as two words)."""
+        snake_case (read as two words). Struck-out words stay: "from ~~Sunday~~ to Monday"
+        says what changed, and without them the sentence means something else."""
         text = text.replace("`", "").replace("~~", "")
         out: list[str] = []
         previous = self._previous
