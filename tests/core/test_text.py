@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import re
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -13,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from custom_components.arabic_tts.core import text as text_module
+from custom_components.arabic_tts.core.frontend import clean_markup, clean_markup_stream
 from custom_components.arabic_tts.core.text import (
     SentenceSplitter,
     iter_for_limit,
@@ -336,3 +339,137 @@ async def test_sentences_of_one_large_chunk_do_not_keep_the_loop(
     assert "".join(pieces) == text
     assert len(pieces) == 2000
     assert ticker.ticks >= clock.reads // 8, (ticker.ticks, clock.reads)
+
+
+# --- a provider's minimum length at the end of a stream ------------------------------------
+
+FASEEH_MINIMUM = {"min_chars": 10, "min_words": 3}
+
+
+def _long_enough(piece: str) -> bool:
+    text = piece.strip()
+    return len(text) >= FASEEH_MINIMUM["min_chars"] and len(text.split()) >= 3
+
+
+async def _stream(chunks: list[str], **options: int) -> list[str]:
+    async def source() -> AsyncIterator[str]:
+        for chunk in chunks:
+            yield chunk
+
+    return [piece async for piece in stream_sentences(source(), **options)]
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 1000])
+async def test_a_short_last_sentence_joins_the_piece_before_it(size: int) -> None:
+    """ "حسنا." alone is below Faseeh's minimum: it goes with the sentence before it, so the
+    provider never refuses the end of a reply that has already started playing."""
+    text = "الباب الأمامي مفتوح الآن. درجة الحرارة في المطبخ عشرون. حسنا."
+    pieces = await _stream(chunked_text(text, size), **FASEEH_MINIMUM)
+    assert "".join(pieces) == text
+    assert all(_long_enough(piece) for piece in pieces), pieces
+    assert pieces[0].strip() == "الباب الأمامي مفتوح الآن."  # first audio is not held back
+    assert pieces[-1].strip() == "درجة الحرارة في المطبخ عشرون. حسنا."
+
+
+async def test_a_held_piece_leaves_once_the_text_after_it_is_long_enough() -> None:
+    """A piece waits only until what follows could stand alone, not for a whole sentence."""
+    splitter_input = ["الباب الأمامي مفتوح الآن. ", "درجة الحرارة عشرون. ", "والرطوبة", " عالية"]
+    released: list[str] = []
+
+    async def source() -> AsyncIterator[str]:
+        for chunk in splitter_input:
+            yield chunk
+            await asyncio.sleep(0)
+            snapshot.append(list(released))
+
+    snapshot: list[list[str]] = []
+    async for piece in stream_sentences(source(), **FASEEH_MINIMUM):
+        released.append(piece)
+    assert "".join(released) == "".join(splitter_input)
+    # After "والرطوبة" (one word) the second sentence still waits; after " عالية" two words
+    # follow it: still short of three. It leaves at the end, on its own (the tail is long
+    # enough to stand alone only with three words), joined with the tail.
+    assert snapshot[1] == ["الباب الأمامي مفتوح الآن. "]
+    assert snapshot[2] == ["الباب الأمامي مفتوح الآن. "]
+    assert released[-1] == "درجة الحرارة عشرون. والرطوبة عالية"
+
+
+async def test_a_held_piece_leaves_before_the_next_sentence_ends() -> None:
+    chunks = ["الباب الأمامي مفتوح الآن. ", "درجة الحرارة عشرون. ", "والرطوبة عالية جدا", " اليوم."]
+    seen_before_last: list[str] = []
+
+    async def source() -> AsyncIterator[str]:
+        for chunk in chunks[:-1]:
+            yield chunk
+        await asyncio.sleep(0)
+        seen_before_last.extend(released)
+        yield chunks[-1]
+
+    released: list[str] = []
+    async for piece in stream_sentences(source(), **FASEEH_MINIMUM):
+        released.append(piece)
+    # Three words of the next sentence are enough: the second piece did not wait for its end.
+    assert seen_before_last == ["الباب الأمامي مفتوح الآن. ", "درجة الحرارة عشرون. "]
+    assert released[-1] == "والرطوبة عالية جدا اليوم."
+
+
+async def test_without_a_minimum_nothing_is_held_back() -> None:
+    text = "الباب مفتوح. نعم. حسنا."
+    pieces = await _stream(chunked_text(text, 2))
+    assert "".join(pieces) == text
+    assert [piece.strip() for piece in pieces] == ["الباب مفتوح.", "نعم.", "حسنا."]
+
+
+def chunked_text(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+_SENTENCES = st.sampled_from(
+    [
+        "The front door is open.",
+        "Door open.",
+        "درجة الحرارة عشرون.",
+        "نعم.",
+        "حسنا!",
+        "هل تريد أن أغلقه؟",
+        "الجو بارد اليوم؛",
+        "**مهم**:",
+        "- بند",
+    ]
+)
+_SEPARATORS = st.sampled_from([" ", "\n", "  ", "\n\n", " \n", "\t"])
+
+
+@given(
+    st.lists(st.tuples(_SENTENCES, _SEPARATORS), min_size=2, max_size=6),
+    st.lists(st.integers(1, 6), min_size=1, max_size=40),
+    st.booleans(),
+)
+async def test_streamed_words_are_never_glued(
+    parts: list[tuple[str, str]], sizes: list[int], gpt_tokens: bool
+) -> None:
+    """What each request carries, stripped as the clients strip it, has the words of the
+    text as written: no sentence end glued to the next word ("open.درجة"), in chunks of
+    any size or as GPT-style tokens (a space leads a word, punctuation stands alone)."""
+    text = "".join(sentence + separator for sentence, separator in parts)
+    if gpt_tokens:
+        chunks = re.findall(r"\s*[^\s.!?؟؛:]+|[.!?؟؛:]|\s+", text)
+    else:
+        chunks, start = [], 0
+        for size in itertools.cycle(sizes):
+            if start >= len(text):
+                break
+            chunks.append(text[start : start + size])
+            start += size
+    assert "".join(chunks) == text
+
+    async def source() -> AsyncIterator[str]:
+        for chunk in chunks:
+            yield chunk
+
+    cleaned = clean_markup(text)
+    pieces = [
+        piece.strip()
+        async for piece in stream_sentences(clean_markup_stream(source()), **FASEEH_MINIMUM)
+    ]
+    assert " ".join(pieces).split() == cleaned.split()

@@ -102,6 +102,25 @@ async def test_stream_of_many_small_chunks_like_an_llm(
     assert reply.pcm == b"".join(pcm_for_text(sentence, 16000) for sentence in spoken)
 
 
+async def test_a_stream_ending_in_a_short_sentence_is_spoken_whole_by_faseeh(
+    server: ServerProcess, fake_faseeh: FakeFaseeh
+) -> None:
+    """ "حسنا." alone is below Faseeh's 3-word minimum: it goes with the sentence before it,
+    so the reply ends with audio-stop instead of a refusal after it started playing."""
+    text = "الباب الأمامي مفتوح الآن. درجة الحرارة في المطبخ عشرون. حسنا."
+    pieces = [text[i : i + 4] for i in range(0, len(text), 4)]
+
+    reply = await synthesize_streaming(server.port, pieces, "faseeh-ar-najdi-male-2")
+
+    assert_stream_success(reply)
+    spoken = [generation.text for generation in fake_faseeh.generations]
+    assert spoken == [
+        "الباب الأمامي مفتوح الآن.",
+        "درجة الحرارة في المطبخ عشرون. حسنا.",
+    ]
+    assert reply.pcm == b"".join(pcm_for_text(piece, 24000) for piece in spoken)
+
+
 async def test_stream_after_stream_on_one_connection(
     server: ServerProcess, fake_hamsa: FakeHamsa
 ) -> None:

@@ -115,6 +115,15 @@ class _PieceMeasure:
         self._min_words = min_words
         self.reset(0)
 
+    @property
+    def has_minimum(self) -> bool:
+        """True when a piece must reach a size before it may be sent."""
+        return self._min_chars > 0 or self._min_words > 0
+
+    def copy_empty(self) -> _PieceMeasure:
+        """A measure with the same limits and no text seen."""
+        return _PieceMeasure(self._min_chars, self._min_words)
+
     def reset(self, start: int) -> None:
         """A new piece starts at ``start``."""
         self._alnum_from = start
@@ -236,6 +245,19 @@ class SentenceSplitter:
         # Only at the end of what the caller gave: the rules that look at the end of the text.
         while (cut := self._find_cut()) is not None:
             yield self._take(cut)
+
+    @property
+    def has_minimum(self) -> bool:
+        """True when pieces have a minimum size (a provider refuses shorter text)."""
+        return self._measure.has_minimum
+
+    def rest_long_enough_alone(self, text: str) -> bool:
+        """True when ``text`` on its own reaches this splitter's minimum size."""
+        return self._measure.copy_empty().threshold(text, len(text)) is not None
+
+    def rest_long_enough(self) -> bool:
+        """True when the text after the last piece could already be a piece of its own."""
+        return self._measure.threshold(self._text, len(self._text)) is not None
 
     def flush(self) -> list[str]:
         """End of text: return whatever is left as the last piece."""
@@ -431,17 +453,62 @@ async def stream_sentences(chunks: AsyncIterable[str], **options: int) -> AsyncG
     The slice is counted from the last time this generator gave the loop back, not from the
     last sentence it yielded: a consumer that does not wait between sentences (its
     provider's audio already buffered, say) would otherwise never let anyone in.
+
+    With a minimum size (Faseeh refuses fewer than 3 words or 10 characters), a stream may
+    end in a tail too short to send alone ("حسنا."). So every piece after the first is held
+    until the text after it could stand alone, and a short tail goes out joined to it. The
+    held piece costs no time: the one before it is still being spoken. The first piece is
+    never held (first audio comes first); a short tail right after it goes alone.
     """
     splitter = SentenceSplitter(**options)
+    held = _HeldPiece(splitter)
     handed_back = clock()
     async for chunk in chunks:
         for sentence in splitter.feed_iter(chunk):
-            yield sentence
-            if clock() - handed_back > LOOP_SLICE:
-                await asyncio.sleep(0)
-                handed_back = clock()
+            for piece in held.add(sentence):
+                yield piece
+                if clock() - handed_back > LOOP_SLICE:
+                    await asyncio.sleep(0)
+                    handed_back = clock()
+        for piece in held.release_if_followed():
+            yield piece
         if clock() - handed_back > LOOP_SLICE:
             await asyncio.sleep(0)
             handed_back = clock()
-    for sentence in splitter.flush():
-        yield sentence
+    for piece in held.finish(splitter.flush()):
+        yield piece
+
+
+class _HeldPiece:
+    """The last piece of a stream, kept back while a short tail could still need it."""
+
+    def __init__(self, splitter: SentenceSplitter) -> None:
+        self._splitter = splitter
+        self._hold = splitter.has_minimum
+        self._piece: str | None = None
+        self._released_any = False
+
+    def add(self, piece: str) -> list[str]:
+        """A new complete piece: what may be sent now."""
+        if not self._hold or not self._released_any:
+            self._released_any = True
+            return [piece]
+        out = [self._piece] if self._piece is not None else []
+        self._piece = piece
+        return out
+
+    def release_if_followed(self) -> list[str]:
+        """The held piece, once the text after it is long enough to go on its own."""
+        if self._piece is None or not self._splitter.rest_long_enough():
+            return []
+        piece, self._piece = self._piece, None
+        return [piece]
+
+    def finish(self, tail: list[str]) -> list[str]:
+        """End of the stream: a tail that cannot stand alone joins the held piece."""
+        held, self._piece = self._piece, None
+        if held is None:
+            return tail
+        if tail and not self._splitter.rest_long_enough_alone(tail[0]):
+            return [held + tail[0]]
+        return [held, *tail]
