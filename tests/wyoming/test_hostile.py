@@ -17,7 +17,7 @@ import io
 import json
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,10 +43,12 @@ SERVER_ARGS = (
     "--fallback",
     "none",
 )
-# Every case ends within this (idle cases: after IDLE); a guard against hangs, generous
-# for a loaded machine: a healthy server answers in milliseconds.
-BOUND = 8.0
+# Every case ends within this (idle cases: after IDLE). Only a guard against hangs, so it
+# is generous for a slow, loaded machine: a healthy server answers in milliseconds, and how
+# fast it answers is measured by the benchmarks, not asserted here.
+BOUND = 30.0
 MB = 1024 * 1024
+TCP_ESTABLISHED = "01"  # a socket's state in /proc/net/tcp (Linux tcp_states.h)
 MAX_EVENT_BYTES = 1024 * 1024
 MAX_TEXT_CHARS = 100_000
 TEXT = "مرحبا بكم في البيت الذكي. كيف يمكنني مساعدتكم اليوم في المطبخ؟"
@@ -249,6 +251,23 @@ class NonReader:
     async def send(self, data: bytes) -> None:
         await asyncio.get_running_loop().sock_sendall(self.sock, data)
 
+    async def given_up(self, port: int, bound: float) -> None:
+        """Wait, still reading nothing, until the server has let go of the connection.
+
+        Reading only after that keeps the case independent of the machine's speed: on a
+        slow machine the reply fills the buffers later, and a client that starts reading
+        after a fixed pause is simply served the whole reply. The client's own socket
+        cannot tell (a reset the server sends into a full window is not taken), so the
+        kernel's table of the server's sockets is asked instead.
+        """
+        client_port = self.sock.getsockname()[1]
+        try:
+            async with asyncio.timeout(bound):
+                while server_side_established(port, client_port):  # noqa: ASYNC110 (the kernel offers no event)
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            pytest.fail(f"the server kept a client that reads nothing for {bound} s")
+
     async def outcome(self, bound: float) -> Outcome:
         """Now read it all: what was buffered, then the end the server gave us."""
         loop = asyncio.get_running_loop()
@@ -267,6 +286,17 @@ class NonReader:
         self.sock.close()
 
 
+def server_side_established(server_port: int, client_port: int) -> bool:
+    """True while the server's end of this loopback connection is established."""
+    local = f"0100007F:{server_port:04X}"
+    remote = f"0100007F:{client_port:04X}"
+    for row in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = row.split()
+        if fields[1] == local and fields[2] == remote:
+            return fields[3] == TCP_ESTABLISHED
+    return False
+
+
 def parse_events(data: bytes) -> list[Event]:
     """Every complete event in ``data`` (the last one may have been cut off)."""
     stream = io.BytesIO(data)
@@ -281,8 +311,8 @@ async def never_reads_a_long_reply(port: int) -> Outcome:
     client = await NonReader.open(port)
     try:
         await client.send(synthesize_data(text=TEXT * 1000, voice={"name": VOICE}))
-        await asyncio.sleep(IDLE + 2.0)
-        return await client.outcome(BOUND + IDLE)
+        await client.given_up(port, BOUND + IDLE)
+        return await client.outcome(BOUND)
     finally:
         client.close()
 
@@ -292,8 +322,8 @@ async def describes_never_read(port: int) -> Outcome:
     client = await NonReader.open(port)
     try:
         await client.send(wire("describe") * 5000)
-        await asyncio.sleep(IDLE + 2.0)
-        return await client.outcome(BOUND + IDLE)
+        await client.given_up(port, BOUND + IDLE)
+        return await client.outcome(BOUND)
     finally:
         client.close()
 
@@ -460,9 +490,9 @@ CASES: dict[str, Case] = {
 
 
 def check(name: str, case: Case, outcome: Outcome) -> None:
-    """The outcome a case promises."""
-    bound = BOUND + (2 * IDLE + 2.0 if case.idle else 0)
-    assert outcome.seconds < bound, (name, outcome.seconds)
+    """The outcome a case promises (each read was bounded by BOUND: nothing hung)."""
+    if case.idle:  # the server let the client be until --idle-timeout, not less
+        assert outcome.seconds >= IDLE * 0.9, (name, outcome.seconds)
     if case.code is not None:
         assert outcome.error is not None, (name, outcome.types)
         assert outcome.error.code == case.code, (name, outcome.error)
@@ -591,12 +621,25 @@ async def test_memory_returns_after_every_hostile_case(
 
 DESCRIBE_ROUNDS = 200
 DESCRIBE_INTERVAL = 0.01
-DESCRIBE_P99_LIMIT = 0.100  # Home Assistant gives up after 1 s; the issue asks for 100 ms
+# Home Assistant gives up after 1 s; the issue asked for 100 ms: ten of the client's 10 ms
+# paces. Counted in paces, not seconds: a slow or busy machine slows the client's pace with
+# the server's, and what must not happen (a server that keeps its loop for a long text)
+# takes tens or hundreds of paces whatever the machine. The milliseconds are in the
+# benchmarks (script/bench, "hostile").
+DESCRIBE_MAX_WAITING = 10
 
 
-def p99(samples: list[float]) -> float:
+def p99(samples: Sequence[float]) -> float:
     ordered = sorted(samples)
     return ordered[max(0, round(len(ordered) * 0.99) - 1)]
+
+
+@dataclass
+class DescribeTimes:
+    """Each Describe's round trip, and how many of the client's 10 ms paces it took."""
+
+    seconds: list[float]
+    paces: list[int]
 
 
 async def describe_unparsed(port: int) -> None:
@@ -618,33 +661,41 @@ async def describe_unparsed(port: int) -> None:
         await client.close()
 
 
-async def describes_meanwhile(port: int, busy: Callable[[], Awaitable[None]]) -> list[float]:
+async def describes_meanwhile(port: int, busy: Callable[[], Awaitable[None]]) -> DescribeTimes:
     """Describe round trips from another client while ``busy`` keeps the server working.
 
     A new connection each, like Home Assistant, started every DESCRIBE_INTERVAL whether
     the previous one was answered or not: a Describe arrives when it arrives, so a server
     frozen for a second makes every Describe of that second wait (one at a time would
-    record a long freeze as a single slow sample).
+    record a long freeze as a single slow sample). The client's pace goes on until the
+    last answer, so a Describe sent last is counted like the others.
     """
     work = asyncio.create_task(busy())
+    paces = 0
 
-    async def probe() -> float:
+    async def probe() -> tuple[float, int]:
+        paces_before = paces
         started = time.perf_counter()
         await describe_unparsed(port)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, paces - paces_before
 
-    probes: list[asyncio.Task[float]] = []
+    probes: list[asyncio.Task[tuple[float, int]]] = []
+    answered = asyncio.create_task(asyncio.sleep(0))
     try:
-        for _ in range(DESCRIBE_ROUNDS):
-            probes.append(asyncio.create_task(probe()))
+        while not (len(probes) == DESCRIBE_ROUNDS and answered.done()):
+            if len(probes) < DESCRIBE_ROUNDS:
+                probes.append(asyncio.create_task(probe()))
+                if len(probes) == DESCRIBE_ROUNDS:
+                    answered = asyncio.ensure_future(asyncio.gather(*probes))
             await asyncio.sleep(DESCRIBE_INTERVAL)
-        samples = await asyncio.gather(*probes)
+            paces += 1
+        results = answered.result()
         assert not work.done() or work.exception() is None
     finally:
-        for task in (*probes, work):
+        for task in (*probes, answered, work):
             task.cancel()
-        await asyncio.gather(*probes, work, return_exceptions=True)
-    return samples
+        await asyncio.gather(*probes, answered, work, return_exceptions=True)
+    return DescribeTimes([seconds for seconds, _ in results], [count for _, count in results])
 
 
 async def test_describe_stays_fast_while_100000_characters_are_spoken(
@@ -664,11 +715,11 @@ async def test_describe_stays_fast_while_100000_characters_are_spoken(
         finally:
             await client.close()
 
-    samples = await describes_meanwhile(server_with_limits.port, speak_long_text)
-    print(f"Describe during a 100,000-character reply: p99 {p99(samples) * 1000:.1f} ms")
+    times = await describes_meanwhile(server_with_limits.port, speak_long_text)
+    print(f"Describe during a 100,000-character reply: p99 {p99(times.seconds) * 1000:.1f} ms")
 
     assert audio_seen.is_set(), "the long text was being spoken during the measurement"
-    assert p99(samples) < DESCRIBE_P99_LIMIT, sorted(samples)[-5:]
+    assert p99(times.paces) <= DESCRIBE_MAX_WAITING, sorted(times.paces)[-5:]
 
 
 async def test_describe_stays_fast_while_a_long_stream_without_sentence_end_arrives(
@@ -689,8 +740,8 @@ async def test_describe_stays_fast_while_a_long_stream_without_sentence_end_arri
         finally:
             await client.close()
 
-    samples = await describes_meanwhile(server_with_limits.port, stream_long_text)
-    print(f"Describe during a 50,000-character stream: p99 {p99(samples) * 1000:.1f} ms")
+    times = await describes_meanwhile(server_with_limits.port, stream_long_text)
+    print(f"Describe during a 50,000-character stream: p99 {p99(times.seconds) * 1000:.1f} ms")
 
-    assert p99(samples) < DESCRIBE_P99_LIMIT, sorted(samples)[-5:]
+    assert p99(times.paces) <= DESCRIBE_MAX_WAITING, sorted(times.paces)[-5:]
     assert fake_hamsa.requests, "the stream was being spoken"
