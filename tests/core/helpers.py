@@ -22,8 +22,9 @@ async def collect(stream: AsyncGenerator[PcmChunk]) -> tuple[set[AudioFormat], b
     return formats, bytes(pcm), sizes
 
 
-async def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait (bounded) for something a client or fake does in the background."""
+async def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Wait for something a client or fake does in the background (bounded only against a
+    hang: a slow, busy machine may take seconds)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():

@@ -98,7 +98,7 @@ async def test_markup_stream_releases_text_before_the_end() -> None:
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 100])
 def test_struck_out_words_are_spoken_without_the_marks(size: int) -> None:
-    """"~~الأحد~~" is what the meeting moved from: dropping it would change the meaning."""
+    """ "~~الأحد~~" is what the meeting moved from: dropping it would change the meaning."""
     text = "نُقل الاجتماع من ~~الأحد~~ إلى **الاثنين**"
     cleaner = MarkupCleaner()
     streamed = "".join(cleaner.feed(piece) for piece in chunked(text, size)) + cleaner.flush()

@@ -21,7 +21,7 @@ from custom_components.arabic_tts.core.errors import (
     UnknownVoice,
 )
 from custom_components.arabic_tts.core.hamsa import HamsaClient, HamsaVoiceSettings
-from tests.core.helpers import collect
+from tests.core.helpers import collect, wait_for
 from tests.fakes.audio import mulaw_encode, pcm_for_text
 from tests.fakes.hamsa import ABORTED_MESSAGE, FakeHamsa, Fault
 
@@ -99,11 +99,8 @@ async def test_warm_socket_is_reused_for_sequential_requests(
     fake: FakeHamsa, client: HamsaClient
 ) -> None:
     client.start_warming()
-    assert await client.pool.wait_warm(5)
-    for _ in range(100):
-        if client.pool.idle_count == 2:
-            break
-        await asyncio.sleep(0.02)
+    assert await client.pool.wait_warm(20)
+    await wait_for(lambda: client.pool.idle_count == 2)
     assert len(fake.connections) == 2  # the default pool keeps two sockets warm
     for text in (TEXT, "مرحبا بكم في البيت", TEXT):
         _, pcm, _ = await collect(client.synthesize(text, settings()))
@@ -132,11 +129,7 @@ async def test_close_during_warm_up_leaves_nothing_behind(fake: FakeHamsa) -> No
     hamsa.start_warming()
     await asyncio.sleep(0.05)
     await hamsa.close()
-    for _ in range(100):
-        if fake.open_connections == 0:
-            break
-        await asyncio.sleep(0.02)
-    assert fake.open_connections == 0
+    await wait_for(lambda: fake.open_connections == 0)
 
 
 async def test_concurrent_requests_use_separate_sockets(
@@ -191,15 +184,9 @@ async def test_warm_pool_replaces_a_socket_the_server_closed(
     fake: FakeHamsa, client: HamsaClient
 ) -> None:
     client.start_warming()
-    for _ in range(200):
-        if client.pool.idle_count == 2:
-            break
-        await asyncio.sleep(0.02)
+    await wait_for(lambda: client.pool.idle_count == 2)
     assert await fake.close_all_idle(1000) == 2
-    for _ in range(200):
-        if len(fake.connections) == 4 and client.pool.idle_count == 2:
-            break
-        await asyncio.sleep(0.02)
+    await wait_for(lambda: len(fake.connections) == 4 and client.pool.idle_count == 2)
     assert len(fake.connections) == 4
     assert client.pool.idle_count == 2
 

@@ -22,7 +22,7 @@ from .conftest import VOICE_UUID, faseeh_entry, hamsa_data, hamsa_entry, setup_e
 PRELOAD_PATH = "/v2/tts/voices/custom/preload"
 
 
-async def _wait_for(predicate: Callable[[], bool], timeout: float = 3.0) -> None:
+async def _wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
     """Poll a condition the fakes expose (they offer no event to wait on)."""
     async with asyncio.timeout(timeout):
         while not predicate():  # noqa: ASYNC110

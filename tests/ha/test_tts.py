@@ -288,8 +288,8 @@ async def _stream_while_writing(
         nonlocal timed_out
         for piece in pieces:
             yield piece
-        try:
-            async with asyncio.timeout(5):
+        try:  # a hang guard: on a slow, busy machine the first audio may take seconds
+            async with asyncio.timeout(20):
                 await first_audio.wait()
         except TimeoutError:
             timed_out = True
@@ -301,7 +301,7 @@ async def _stream_while_writing(
     stream.async_set_message_stream(message_gen())
     data = b""
     audio_before_text_done = False
-    async with asyncio.timeout(15):
+    async with asyncio.timeout(40):
         async for chunk in stream.async_stream_result():
             data += chunk
             if len(data) > HEADER and not first_audio.is_set():

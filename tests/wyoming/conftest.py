@@ -182,7 +182,7 @@ async def server(start_server: StartServer) -> ServerProcess:
 async def eventually(condition: Callable[[], bool], what: str) -> None:
     """Wait (bounded) for something the server does in the background."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + 10
+    deadline = loop.time() + 30  # a hang guard: a slow, busy machine may take seconds
     while not condition():
         if loop.time() > deadline:
             pytest.fail(f"never happened: {what}")
