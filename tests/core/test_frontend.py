@@ -213,7 +213,7 @@ def test_ordinals() -> None:
 @pytest.mark.parametrize(
     ("text", "spoken"),
     [
-        ("لدي 3 كتب", "لدي 3 كتب"),  # unknown noun, gender decides: left to the engine
+        ("لدي 3 كتب", "لدي ثلاثة كتب"),  # unknown noun: masculine, the counting form
         ("لدي 20 كتابا", "لدي عشرون كتابا"),  # no gender in 20: read
         ("الإصدار 2.1.0 جاهز", "الإصدار 2.1.0 جاهز"),
         ("الموديل A3 و 3D", "الموديل A3 و 3D"),
@@ -234,7 +234,8 @@ def test_verbalize_edges(text: str, spoken: str) -> None:
 def test_policy_parsing() -> None:
     assert parse_steps("none") == TextPolicy()
     assert parse_steps("numbers, markup").describe() == "markup,numbers"
-    assert TextPolicy.default_for("offline").describe() == "markup,words,numbers,tashkeel"
+    assert TextPolicy.default_for("offline").describe() == "markup,words,numbers,latin,tashkeel"
+    assert TextPolicy.default_for("hamsa").describe() == "markup,words"
     with pytest.raises(ValueError, match="unknown"):
         parse_steps("markup,emoji")
     with pytest.raises(ValueError):

@@ -1,30 +1,21 @@
 """The offline voice before and after the front-end, measured with espeak-ng's phonemes.
 
 For every reply of the corpus, the text espeak-ng used to get (as written) and the text
-it gets now (the offline voice's default steps: markup, Latin words, numbers, tashkeel)
-go through ``espeak-ng -v ar -q -x``. Reported (README, "What is spoken"): replies with
+it gets now (the offline voice's default steps: markup, Latin words, numbers, Latin
+letters, tashkeel) go through ``espeak-ng -v ar -q -x`` (bench/frontend.py). Reported
+(README, "What is spoken"; ``python -m bench.frontend`` prints the table): replies with
 digits or Latin letters left, replies where espeak-ng switches to English (it writes
 ``(en)`` in its phonemes), and the share of Arabic words that carry vowel marks.
-
-Run with ``-s`` to see the table: ``script/test tests/core/test_frontend_espeak.py -s``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import shutil
 
 import pytest
-import regex as re
-from arabic_tts_core.frontend import (
-    EngineText,
-    TextPolicy,
-    Vowelizer,
-    clean_markup,
-    tashkeel_available,
-)
-from arabic_tts_core.frontend.pauses import strip_pauses
+from arabic_tts_core.frontend import tashkeel_available
+
+from bench.frontend import corpus_figures, espeak_phonemes, offline_text
 
 from .frontend_corpus import CORPUS
 
@@ -32,67 +23,34 @@ pytestmark = pytest.mark.skipif(
     shutil.which("espeak-ng") is None, reason="espeak-ng is installed by script/setup"
 )
 
-ARABIC_WORD_RE = re.compile(r"(?:(?=\p{Arabic})\p{L}\p{M}*)+")
-VOWEL_MARK_RE = re.compile(r"[\u064B-\u0650\u0670]")
-DIGIT_OR_LATIN_RE = re.compile(r"[0-9\u0660-\u0669A-Za-z]")
 
-
-async def phonemes(text: str) -> str:
-    process = await asyncio.create_subprocess_exec(
-        "espeak-ng",
-        "-v",
-        "ar",
-        "-q",
-        "-x",
-        "--stdin",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    out, _ = await process.communicate(text.encode("utf-8"))
-    return out.decode("utf-8", "replace")
-
-
-def vowelled_share(texts: list[str]) -> tuple[int, int]:
-    words = [w for text in texts for w in ARABIC_WORD_RE.findall(text)]
-    return sum(1 for w in words if VOWEL_MARK_RE.search(w)), len(words)
-
-
-async def test_offline_voice_before_and_after() -> None:
+def test_offline_voice_before_and_after() -> None:
     if not tashkeel_available():
         pytest.skip("the tashkeel extra is installed by script/setup")
-    engine = EngineText(TextPolicy.default_for("offline"), name="offline-ar", vowelizer=Vowelizer())
-    before = [case.text for case in CORPUS]
-    after = [strip_pauses(await engine.prepare_async(clean_markup(t))) for t in before]
-    before_ph = [await phonemes(t) for t in before]
-    after_ph = [await phonemes(t) for t in after]
+    figures = corpus_figures([case.text for case in CORPUS])
+    before, after = figures["before"], figures["after"]
+    # Only the English sentence keeps its Latin letters, and only it is read in English.
+    english = [case.text for case in CORPUS if case.spoken.isascii()]
+    assert after["digits_or_latin"] == len(english) < before["digits_or_latin"] / 10
+    assert after["english"] == len(english) < before["english"] / 10
+    assert after["vowelled"] / after["words"] > 0.95
+    assert before["vowelled"] / before["words"] < 0.05
 
-    rows = {
-        "digits or Latin letters left": (
-            sum(1 for t in before if DIGIT_OR_LATIN_RE.search(t)),
-            sum(1 for t in after if DIGIT_OR_LATIN_RE.search(t)),
-        ),
-        "switches to English (en)": (
-            sum(1 for p in before_ph if "(en)" in p),
-            sum(1 for p in after_ph if "(en)" in p),
-        ),
-    }
-    vowelled_before, total_before = vowelled_share(before)
-    vowelled_after, total_after = vowelled_share(after)
-    with contextlib.suppress(Exception):
-        print(f"\nOffline voice, {len(CORPUS)} replies: before → after")
-        for name, (was, now) in rows.items():
-            print(f"  {name}: {was} → {now}")
-        print(
-            f"  Arabic words with vowel marks: {vowelled_before}/{total_before} "
-            f"({100 * vowelled_before / total_before:.0f}%) → {vowelled_after}/{total_after} "
-            f"({100 * vowelled_after / total_after:.0f}%)"
-        )
-        left = [t for t in after if DIGIT_OR_LATIN_RE.search(t)]
-        print("  left with digits/Latin:", *left, sep="\n    ")
 
-    was, now = rows["digits or Latin letters left"]
-    assert now < was / 3
-    was, now = rows["switches to English (en)"]
-    assert now < was / 3
-    assert vowelled_after / total_after > 0.8 > vowelled_before / total_before
+@pytest.mark.parametrize(
+    ("text", "written_switch"),
+    [
+        ("شغل Netflix على تلفاز Samsung", "(en)n'EtflIks(ar)"),
+        ("وصل كابل HDMI بالتلفاز", "(en),eItSd,i:;,Em'aI(ar)"),
+        ("ضوء Living Room مطفأ", "(en)l'IvIN r'u:m(ar)"),
+    ],
+)
+def test_a_latin_word_no_longer_switches_espeak_to_english(text: str, written_switch: str) -> None:
+    """As written, espeak-ng reads the Latin word with English phonemes; after the offline
+    voice's steps it is Arabic letters, read with the Arabic voice's own phonemes."""
+    assert written_switch in espeak_phonemes(text)
+    prepared = offline_text([text])[0]
+    assert prepared.isascii() is False
+    phonemes = espeak_phonemes(prepared)
+    assert "(en)" not in phonemes
+    assert phonemes.strip()

@@ -2,9 +2,11 @@
 
 ``EngineText.wrap(speak)`` is a drop-in for a provider's ``speak``: each piece of text (a
 whole plain reply, or one streamed sentence) is prepared for this engine and logged at
-DEBUG exactly as it goes upstream, then spoken. Pauses (from SSML ``<break>``) become
-Faseeh's own ``<break time>`` tags, or, for engines that cannot pause, silence we insert
-between the pieces around them, in the audio format the engine just spoke in.
+DEBUG exactly as it goes upstream, then spoken. The user's lexicon, when there is one,
+comes first, for every engine and whatever its steps: the user asked for those words.
+Pauses (from SSML ``<break>``) become Faseeh's own ``<break time>`` tags, or, for engines
+that cannot pause, silence we insert between the pieces around them, in the audio format
+the engine just spoke in.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncGenerator, Callable
+from typing import Protocol
 
 from ..audio import AudioFormat, PcmChunk
 from ..text import has_words
@@ -27,6 +30,13 @@ _LOGGER = logging.getLogger(__name__)
 Speak = Callable[[str], AsyncGenerator[PcmChunk]]
 
 
+class Respeller(Protocol):
+    """A user lexicon (user_lexicon.UserLexicon, or a holder that reloads one)."""
+
+    def apply(self, text: str) -> str:
+        """``text`` with the user's written forms replaced by their spoken forms."""
+
+
 class EngineText:
     """Prepares text for one engine according to its policy."""
 
@@ -37,15 +47,25 @@ class EngineText:
         name: str,
         break_tags: bool = False,
         vowelizer: Vowelizer | None = None,
+        lexicon: Respeller | None = None,
     ) -> None:
         self.policy = policy
         self.name = name
         self._break_tags = break_tags
         self._vowelizer = vowelizer if policy.tashkeel else None
+        self._lexicon = lexicon
 
     def prepare(self, text: str) -> str:
-        """Words and numbers (fast, pure Python; pauses pass through)."""
-        return verbalize(text, numbers=self.policy.numbers, words=self.policy.words)
+        """The user's lexicon, words, numbers and Latin letters (fast, pure Python; pauses
+        pass through)."""
+        if self._lexicon is not None:
+            text = self._lexicon.apply(text)
+        return verbalize(
+            text,
+            numbers=self.policy.numbers,
+            words=self.policy.words,
+            latin=self.policy.latin,
+        )
 
     def prepare_blocking(self, text: str) -> str:
         """``prepare`` plus tashkeel in the calling thread (for benchmarks and tools)."""

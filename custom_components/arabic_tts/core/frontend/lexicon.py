@@ -41,7 +41,7 @@ class Noun:
         return self.accusative or self.singular
 
 
-def _noun(
+def make_noun(
     singular: str,
     dual: str,
     plural: str,
@@ -50,7 +50,8 @@ def _noun(
     accusative: str = "",
     adjectives: dict[str, tuple[str, str]] | None = None,
 ) -> Noun:
-    dual_gen = dual[:-2] + "ين" if dual.endswith("ان") else dual
+    """A noun's forms; the genitive dual is made from the dual (درجتان مئويتان → درجتين مئويتين)."""
+    dual_gen = " ".join(word[:-2] + "ين" if word.endswith("ان") else word for word in dual.split())
     if gender == "m" and not accusative and not singular.endswith(("ء", "ة", "ى")):
         accusative = singular + "ًا"
     return Noun(singular, dual, dual_gen, plural, gender, accusative, adjectives or {})
@@ -63,31 +64,37 @@ _TIMER_ADJECTIVES = {
 }
 
 NOUNS: tuple[Noun, ...] = (
-    _noun("ثانية", "ثانيتان", "ثوان", "f"),
-    _noun("دقيقة", "دقيقتان", "دقائق", "f"),
-    _noun("ساعة", "ساعتان", "ساعات", "f"),
-    _noun("يوم", "يومان", "أيام", "m"),
-    _noun("أسبوع", "أسبوعان", "أسابيع", "m"),
-    _noun("شهر", "شهران", "أشهر", "m"),
-    _noun("سنة", "سنتان", "سنوات", "f"),
-    _noun("مرة", "مرتان", "مرات", "f"),
-    _noun("درجة", "درجتان", "درجات", "f"),
-    _noun("مؤقت", "مؤقتان", "مؤقتات", "m", adjectives=_TIMER_ADJECTIVES),
-    _noun("منبه", "منبهان", "منبهات", "m", adjectives=_TIMER_ADJECTIVES),
-    _noun("جهاز", "جهازان", "أجهزة", "m"),
-    _noun("ضوء", "ضوءان", "أضواء", "m", accusative="ضوءًا"),
-    _noun("مصباح", "مصباحان", "مصابيح", "m"),
-    _noun("باب", "بابان", "أبواب", "m"),
-    _noun("نافذة", "نافذتان", "نوافذ", "f"),
-    _noun("غرفة", "غرفتان", "غرف", "f"),
-    _noun("مروحة", "مروحتان", "مراوح", "f"),
-    _noun("شخص", "شخصان", "أشخاص", "m"),
-    _noun("رسالة", "رسالتان", "رسائل", "f"),
-    _noun("عنصر", "عنصران", "عناصر", "m"),
-    _noun("مستشعر", "مستشعران", "مستشعرات", "m"),
-    _noun("حساس", "حساسان", "حساسات", "m"),
-    _noun("كاميرا", "كاميرتان", "كاميرات", "f"),
-    _noun("نقطة", "نقطتان", "نقاط", "f"),
+    make_noun("ثانية", "ثانيتان", "ثوان", "f"),
+    make_noun("دقيقة", "دقيقتان", "دقائق", "f"),
+    make_noun("ساعة", "ساعتان", "ساعات", "f"),
+    make_noun("يوم", "يومان", "أيام", "m"),
+    make_noun("أسبوع", "أسبوعان", "أسابيع", "m"),
+    make_noun("شهر", "شهران", "أشهر", "m"),
+    make_noun("سنة", "سنتان", "سنوات", "f"),
+    make_noun("مرة", "مرتان", "مرات", "f"),
+    make_noun("درجة", "درجتان", "درجات", "f"),
+    make_noun("مؤقت", "مؤقتان", "مؤقتات", "m", adjectives=_TIMER_ADJECTIVES),
+    make_noun("منبه", "منبهان", "منبهات", "m", adjectives=_TIMER_ADJECTIVES),
+    make_noun("جهاز", "جهازان", "أجهزة", "m"),
+    make_noun("ضوء", "ضوءان", "أضواء", "m", accusative="ضوءًا"),
+    make_noun("مصباح", "مصباحان", "مصابيح", "m"),
+    make_noun("باب", "بابان", "أبواب", "m"),
+    make_noun("نافذة", "نافذتان", "نوافذ", "f"),
+    make_noun("غرفة", "غرفتان", "غرف", "f"),
+    make_noun("مروحة", "مروحتان", "مراوح", "f"),
+    make_noun("شخص", "شخصان", "أشخاص", "m"),
+    make_noun("رسالة", "رسالتان", "رسائل", "f"),
+    make_noun("عنصر", "عنصران", "عناصر", "m"),
+    make_noun("مستشعر", "مستشعران", "مستشعرات", "m"),
+    make_noun("حساس", "حساسان", "حساسات", "m"),
+    make_noun("كاميرا", "كاميرتان", "كاميرات", "f"),
+    make_noun("نقطة", "نقطتان", "نقاط", "f"),
+    make_noun("خطوة", "خطوتان", "خطوات", "f"),
+    make_noun("موعد", "موعدان", "مواعيد", "m"),
+    make_noun("إشعار", "إشعاران", "إشعارات", "m"),
+    make_noun("تنبيه", "تنبيهان", "تنبيهات", "m"),
+    make_noun("تحديث", "تحديثان", "تحديثات", "m"),
+    make_noun("مكالمة", "مكالمتان", "مكالمات", "f"),
 )
 
 _MARKS_RE = re.compile(r"[\u064B-\u065F\u0670\u0640]")  # short vowels, tanween, tatweel
@@ -132,11 +139,11 @@ def _unit_noun(singular: str, plural: str | None = None, gender: Gender = "m") -
     """Loan units (واط، فولت…) have no settled plural: the singular stands for it."""
     plural = plural or singular
     dual = singular + "ان" if gender == "m" and " " not in singular else singular
-    return Unit(_noun(singular, dual, plural, gender))
+    return Unit(make_noun(singular, dual, plural, gender))
 
 
-_CELSIUS = Unit(_noun("درجة مئوية", "درجتان مئويتان", "درجات مئوية", "f"))
-_FAHRENHEIT = Unit(_noun("درجة فهرنهايت", "درجتا فهرنهايت", "درجات فهرنهايت", "f"))
+_CELSIUS = Unit(make_noun("درجة مئوية", "درجتان مئويتان", "درجات مئوية", "f"))
+_FAHRENHEIT = Unit(make_noun("درجة فهرنهايت", "درجتا فهرنهايت", "درجات فهرنهايت", "f"))
 _DEGREE = Unit(NOUN_FORMS["درجة"])
 _PERCENT = Unit(phrase="بالمئة")
 

@@ -7,7 +7,10 @@ Steps:
   was asked for (a fallback voice speaks the same cleaned text).
 - ``words``: Latin state words and unit symbols → Arabic (``on`` → قيد التشغيل, ``°C`` →
   درجة مئوية); the digits are left to the engine.
-- ``numbers``: digits, times, dates, percentages, units → Modern Standard Arabic words.
+- ``numbers``: digits, times, dates, percentages, units, money, fractions, phone numbers
+  → Modern Standard Arabic words.
+- ``latin``: Latin words left in an Arabic sentence → Arabic letters (latin.py), so an
+  espeak-ng voice does not switch to English rules mid-sentence.
 - ``tashkeel``: vowel marks (Wyoming server only: it needs the optional model).
 
 Defaults:
@@ -17,9 +20,11 @@ Defaults:
   an Egyptian voice, and we cannot hear the engines from here to prove they read digits
   worse. Markup and Latin words are read aloud as symbols or in English by any engine, so
   removing them cannot be worse. ``numbers`` is one flag away for those who prefer it.
-- Offline (espeak-ng): everything. espeak reads "2:05" as "two zero five", drops "%",
-  reads "°C" and "on" in English and reads unvowelled Arabic letter by letter; each step
-  is measured on the corpus (README).
+- Offline (espeak-ng, and the Piper voices, phonemized by espeak-ng): everything. espeak
+  reads "2:05" as "two zero five", drops "%", reads "°C", "on" and any Latin word with
+  English phonemes (which a Piper Arabic voice never heard) and reads unvowelled Arabic
+  letter by letter; each step is measured on the corpus (README). ``latin`` is not a cloud
+  default: those voices were not shown to misread a brand name written in Latin letters.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ from dataclasses import dataclass
 MARKUP = "markup"
 WORDS = "words"
 NUMBERS = "numbers"
+LATIN = "latin"
 TASHKEEL = "tashkeel"
-STEPS = (MARKUP, WORDS, NUMBERS, TASHKEEL)
+STEPS = (MARKUP, WORDS, NUMBERS, LATIN, TASHKEEL)
 # What Home Assistant's entity can run (tashkeel needs the server's optional model).
 HA_STEPS = (MARKUP, WORDS, NUMBERS)
 NONE = "none"
@@ -39,7 +45,7 @@ NONE = "none"
 ENGINE_DEFAULTS: dict[str, tuple[str, ...]] = {
     "hamsa": (MARKUP, WORDS),
     "faseeh": (MARKUP, WORDS),
-    "offline": (MARKUP, WORDS, NUMBERS, TASHKEEL),
+    "offline": (MARKUP, WORDS, NUMBERS, LATIN, TASHKEEL),
 }
 
 
@@ -78,6 +84,11 @@ class TextPolicy:
         return NUMBERS in self.steps
 
     @property
+    def latin(self) -> bool:
+        """Latin words → Arabic letters."""
+        return LATIN in self.steps
+
+    @property
     def tashkeel(self) -> bool:
         """Add vowel marks."""
         return TASHKEEL in self.steps
@@ -88,7 +99,7 @@ class TextPolicy:
 
 
 def parse_steps(value: str) -> TextPolicy:
-    """``markup,words,numbers,tashkeel`` (any subset, any order) or ``none``."""
+    """``markup,words,numbers,latin,tashkeel`` (any subset, any order) or ``none``."""
     names = [name.strip().lower() for name in value.split(",") if name.strip()]
     if names == [NONE]:
         return TextPolicy()

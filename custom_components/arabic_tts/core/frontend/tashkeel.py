@@ -10,6 +10,8 @@ What the model gets wrong must not make speech worse, so:
 
 - **Letters are never changed.** The model also "restores" hamza and madda (المرآب →
   المراب); a word whose letters changed keeps the original spelling, unvowelled.
+- **A word the writer vowelled stays as written** (a name from the user's lexicon, سَلْمى):
+  one with a vowel mark on at least half its letters. A tanween alone (مرحباً) is not that.
 - **No case ending before a pause.** Spoken Arabic drops the final short vowel at a pause
   (waqf): the last word of a sentence or clause loses its final haraka or tanween (except
   the tanween of ـًا, said -an). Elsewhere the model's ending is kept; measured with
@@ -33,6 +35,8 @@ _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "rawi-v2-int8"  # 2.5 MB, the smallest and fastest model the wheel ships
 _WORD_RE = re.compile(r"(?:(?=\p{Arabic})\p{L}\p{M}*)+")
+_MARK_RE = re.compile(r"[\u064B-\u0652]")  # tanween, short vowels, shadda, sukun
+_LETTER_RE = re.compile(r"\p{L}")
 _FINAL_VOWEL_RE = re.compile(r"[\u064C\u064D\u064E\u064F\u0650\u0652]+$")  # ٌ ٍ َ ُ ِ ْ
 _PAUSE_AFTER_RE = re.compile(r"[\s\"'»)\]]*(?:[.!?؟…،,:؛;\n]|$)")
 
@@ -88,10 +92,17 @@ def keep_letters(original: str, vowelled: str) -> str:
     position = 0
     for old, new in zip(old_words, new_words, strict=True):
         out.append(original[position : old.start()])
-        out.append(new if bare(new) == bare(old.group(0)) else old.group(0))
+        written = old.group(0)
+        keep = bare(new) != bare(written) or writer_vowelled(written)
+        out.append(written if keep else new)
         position = old.end()
     out.append(original[position:])
     return "".join(out)
+
+
+def writer_vowelled(word: str) -> bool:
+    """The word already carries vowel marks on at least half its letters."""
+    return 2 * len(_MARK_RE.findall(word)) >= len(_LETTER_RE.findall(word))
 
 
 def pausal_form(text: str) -> str:

@@ -1,24 +1,26 @@
 """Digits, clock times, dates, units and Latin state words → what a listener should hear.
 
-Two steps, each optional (see policy.py):
+Three steps, each optional (see policy.py):
 
 - **words**: the Latin words Home Assistant writes into Arabic replies (``on``, ``off``,
   ``unavailable``…) and unit symbols after a number (``°C``, ``kWh``, ``%``) become Arabic;
   the digits stay as they are, for engines that read digits well in their own dialect.
 - **numbers**: digits (Western and Eastern Arabic) become Modern Standard Arabic words:
   clock times with صباحًا/مساءً, dates, decimals, percentages, negatives, temperatures and
-  other units, ordinals (الـ3), counted nouns with gender and number agreement.
+  other units, ordinals (الـ3) agreeing with the noun before them, counted nouns with
+  gender and number agreement, money (money.py), fractions (fractions.py) and phone
+  numbers in digit groups (phones.py).
+- **latin** (offline voices): the Latin words still left become Arabic letters (latin.py).
 
 Rules that keep it from making things worse:
 
 - A sentence without Arabic letters is left alone (Hamsa's English voices, code names).
 - A Latin word is replaced only when it stands alone: next to another Latin word it is
   part of a name or an English phrase ("Living Room on Timer").
-- A number before an Arabic noun this module does not know, where the noun's gender
-  would change the words (ثلاثة/ثلاث), keeps its digits: the engine reads them as it
-  always did. Numbers whose words do not depend on gender (20, 100, 1000…) are read.
+- A number before an Arabic noun the lexicon does not know is read with the gender its
+  ending suggests (counting.py: ة and ات feminine, else masculine), the noun as written.
 - Identifiers (leading zeros, more than twelve digits), versions (2.1.0), numbers glued to
-  Latin letters (A3, 3D, mp3) are not numbers to read.
+  Latin letters (A3, 3D, mp3) are not numbers to read (the latin step spells the last).
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ import itertools
 
 import regex as re
 
+from .counting import counted, guess_gender, number_words
+from .fractions import FRACTION_RE, fraction
+from .latin import transliterate_latin
 from .lexicon import (
     ARABIC_FIXES,
     EVENING,
@@ -39,18 +44,18 @@ from .lexicon import (
     PERIODS,
     UNITS,
     YEAR_BEFORE,
-    Noun,
     Unit,
     find_noun,
 )
-from .numbers import Case, Gender, cardinal, digits, fraction_digits, ordinal
+from .money import CURRENCY_SYMBOLS, Currency, amount, find_currency
+from .numbers import Case, cardinal, digits, ordinal
+from .phones import PHONE_RE, phone
 
 ARABIC_LETTER_RE = re.compile(r"(?=\p{Arabic})\p{L}")
 LATIN_LETTER_RE = re.compile(r"\p{Latin}")
 _FOLD = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567890123456789.,")
 D = r"[0-9\u0660-\u0669\u06F0-\u06F9]"
 NEGATIVE = "سالب"
-DECIMAL_POINT = "فاصلة"
 
 # Words after a number that are not what it counts (و ٣ أيضًا، ٥٠ في المئة).
 _NOT_COUNTED = frozenset(
@@ -103,15 +108,20 @@ DMY_DATE_RE = re.compile(
 # An Arabic word (letters and marks, not digits) that is not glued to a number (و٣٠).
 _WORD = r"(?:(?=\p{Arabic})\p{L}\p{M}*)+(?![\p{N}\p{M}])"
 _UNIT_ALTERNATION = "|".join(re.escape(symbol) for symbol in sorted(UNITS, key=len, reverse=True))
+_CURRENCY_ALTERNATION = "|".join(
+    re.escape(symbol) for symbol in sorted(CURRENCY_SYMBOLS, key=len, reverse=True)
+)
 NUMBER_RE = re.compile(
     rf"""
     (?:(?<![\p{{L}}\p{{M}}\p{{N}}_])(?P<pre>[وف]?[بلك]|[وف]|[وف]?الـ?))?
     (?(pre)|(?<![\p{{L}}\p{{M}}\p{{N}}_.,٫٬:/]))
+    (?:(?P<curpre>{_CURRENCY_ALTERNATION})[ ]?(?=[-−]?{D}))?
     (?P<sign>[-−](?={D}))?
     (?P<int>{D}{{1,3}}(?:[,٬]{D}{{3}})+|{D}+)
     (?P<frac>[.٫]{D}+)?
     (?:
-        \s?(?P<unit>{_UNIT_ALTERNATION})(?![\p{{L}}\p{{N}}])
+        (?(curpre)(?!)|[ ]?(?P<cur>{_CURRENCY_ALTERNATION})(?![\p{{L}}\p{{N}}]))
+      | \s?(?P<unit>{_UNIT_ALTERNATION})(?![\p{{L}}\p{{N}}])
       | (?![\p{{N}}\p{{Latin}}_]|[.,٫٬:/]{D})
         (?:\s+(?P<word>{_WORD})(?:\s+(?P<word2>{_WORD}))?)?
     )
@@ -135,15 +145,17 @@ def is_arabic_context(text: str) -> bool:
     return ARABIC_LETTER_RE.search(text) is not None or LATIN_LETTER_RE.search(text) is None
 
 
-def verbalize(text: str, *, numbers: bool = True, words: bool = True) -> str:
-    """Apply the numbers and/or words steps to one sentence or a whole text."""
-    if not (numbers or words) or not is_arabic_context(text):
+def verbalize(text: str, *, numbers: bool = True, words: bool = True, latin: bool = False) -> str:
+    """Apply the numbers, words and/or latin steps to one sentence or a whole text."""
+    if not (numbers or words or latin) or not is_arabic_context(text):
         return text
     if words:
         text = _FIXES_RE.sub(lambda match: ARABIC_FIXES[match.group(1)], text)
     if numbers:
         text = ISO_DATE_RE.sub(_iso_date, text)
         text = DMY_DATE_RE.sub(_dmy_date, text)
+        text = PHONE_RE.sub(phone, text)
+        text = FRACTION_RE.sub(_fraction, text)
         text = TIME_RE.sub(_time, text)
         text = NUMBER_RE.sub(_number, text)
     elif words:
@@ -151,6 +163,8 @@ def verbalize(text: str, *, numbers: bool = True, words: bool = True) -> str:
     if words:
         text = LATIN_RUN_RE.sub(_latin, text)
         text = _AMPERSAND_RE.sub("و", text)
+    if latin:
+        text = transliterate_latin(text)
     return text
 
 
@@ -197,40 +211,6 @@ def _previous_word(text: str, end: int) -> str:
     return match.group(1) if match else ""
 
 
-def number_words(value: int, fraction: str = "", gender: Gender = "m", case: Case = "nom") -> str:
-    """23 → ثلاثة وعشرون; with a fraction: ثلاثة وعشرون فاصلة خمسة."""
-    words = cardinal(value, gender, case)
-    if fraction:
-        words += f" {DECIMAL_POINT} {fraction_digits(fraction)}"
-    return words
-
-
-def counted(value: int, noun: Noun, case: Case = "nom", fraction: str = "") -> str:
-    """A number and the noun it counts, agreeing in gender and number."""
-    one = "واحدة" if noun.gender == "f" else "واحد"
-    if fraction:
-        return f"{number_words(value, fraction, noun.gender, case)} {noun.singular}"
-    if value == 0:
-        return f"{cardinal(0)} {noun.singular}"
-    if value == 1:
-        return f"{noun.singular} {one}"
-    if value == 2:
-        if noun.dual == noun.singular:  # a compound unit without a dual form
-            return f"{cardinal(2, noun.gender, case)} {noun.singular}"
-        return noun.dual_gen if case == "gen" else noun.dual
-    rest = value % 100
-    words = cardinal(value, noun.gender, case)
-    if 3 <= rest <= 10:
-        return f"{words} {noun.plural}"
-    if 11 <= rest <= 99:
-        return f"{words} {noun.tamyiz}"
-    return f"{words} {noun.singular}"
-
-
-def _gender_matters(value: int, case: Case) -> bool:
-    return cardinal(value, "m", case) != cardinal(value, "f", case)
-
-
 def _number(match: re.Match[str]) -> str:
     raw: str = match.group(0)
     text: str = match.string
@@ -239,11 +219,12 @@ def _number(match: re.Match[str]) -> str:
     fraction = _fold(match.group("frac") or "")[1:]
     negative = bool(match.group("sign"))
     unit_symbol = match.group("unit")
+    currency_symbol = match.group("cur") or match.group("curpre")
     word = match.group("word")
     word2 = match.group("word2")
     is_ordinal = prefix.rstrip("ـ").endswith("ال")
     if (len(int_text) > 1 and int_text.startswith("0")) or len(int_text) > 12:
-        if fraction or negative or is_ordinal or unit_symbol:
+        if fraction or negative or is_ordinal or unit_symbol or currency_symbol:
             return raw
         return prefix + digits(int_text) + _rest_after_number(match)
     value = int(int_text)
@@ -258,12 +239,17 @@ def _number(match: re.Match[str]) -> str:
     sign = f"{NEGATIVE} " if negative else ""
 
     if is_ordinal:
-        noun = find_noun(word)
-        spoken = ordinal(value, noun.gender if noun else "m")
-        if spoken is None or negative or fraction or unit_symbol:
+        # An ordinal follows the noun it describes and agrees with it: المرة الثالثة.
+        spoken = ordinal(value, guess_gender(previous))
+        if spoken is None or negative or fraction or unit_symbol or currency_symbol:
             return raw
         head = prefix.rstrip("ـ")[:-2]  # "وال" → "و"
         return head + spoken + _rest_after_number(match)
+
+    if currency_symbol is not None:
+        spoken = _money(value, fraction, CURRENCY_SYMBOLS[currency_symbol], case)
+        after = _rest_after_number(match) if match.group("curpre") else ""  # $5 شهريا
+        return prefix + sign + spoken + after
 
     if unit_symbol is not None:
         unit = UNITS[unit_symbol]
@@ -278,16 +264,17 @@ def _number(match: re.Match[str]) -> str:
             case = "gen"  # عام ألفين وستة وعشرين، يناير ألفين وستة وعشرين
         return prefix + sign + number_words(value, fraction, "m", case)
 
+    tail = f" {word2}" if word2 is not None else ""
+    if (currency := find_currency(word)) is not None:
+        return prefix + sign + _money(value, fraction, currency, case) + tail
+
     noun = find_noun(word)
-    if noun is not None and not negative:
+    if noun is not None:
         spoken = counted(value, noun, case, fraction)
-        tail = ""
-        if word2 is not None:
-            if value == 2 and not fraction and word2 in noun.dual_adjectives:
-                nominative, genitive = noun.dual_adjectives[word2]
-                word2 = genitive if case == "gen" else nominative
-            tail = " " + word2
-        return prefix + spoken + tail
+        if word2 is not None and value == 2 and not fraction and word2 in noun.dual_adjectives:
+            nominative, genitive = noun.dual_adjectives[word2]
+            tail = " " + (genitive if case == "gen" else nominative)
+        return prefix + sign + spoken + tail
 
     month = _month_after(word, word2)
     if month and 1 <= value <= 31 and not fraction and not negative:
@@ -295,9 +282,25 @@ def _number(match: re.Match[str]) -> str:
         assert spoken is not None
         return f"{prefix}{spoken} من {_rest_after_number(match).lstrip()}"
 
-    if _gender_matters(value, case) and word not in _NOT_COUNTED:
-        return raw  # an unknown noun: its gender decides the words; leave it to the engine
-    return prefix + sign + number_words(value, fraction, "m", case) + _rest_after_number(match)
+    # A noun the lexicon does not know: its gender is guessed from its ending (counting.py);
+    # the words after the number stay as written.
+    gender = "m" if word in _NOT_COUNTED else guess_gender(word)
+    spoken = number_words(value, fraction, gender, case)
+    return prefix + sign + spoken + _rest_after_number(match)
+
+
+def _money(value: int, fraction: str, currency: Currency, case: Case) -> str:
+    """An amount with its currency; more decimals than the minor unit holds: a decimal."""
+    spoken = amount(value, fraction, currency, case)
+    if spoken is None:
+        noun = currency.noun
+        spoken = f"{number_words(value, fraction, noun.gender, case)} {noun.singular}"
+    return spoken
+
+
+def _fraction(match: re.Match[str]) -> str:
+    case: Case = "gen" if _previous_word(match.string, match.start()) in GENITIVE_BEFORE else "nom"
+    return fraction(match, case)
 
 
 def _governed_through_and(text: str, start: int, prefix: str, previous: str) -> bool:
