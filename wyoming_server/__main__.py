@@ -14,6 +14,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from arabic_tts_core.errors import UnknownVoice
@@ -36,6 +37,7 @@ from .flags import (
 )
 from .handler import ArabicTtsEventHandler, ServerContext
 from .info import build_info
+from .lexicon import LexiconFile
 from .limits import (
     DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
@@ -161,6 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"text steps for {engine} voices: any of {','.join(STEPS)}, or none "
             f"(default {default.describe()})",
         )
+    parser.add_argument(
+        "--lexicon",
+        type=Path,
+        metavar="FILE",
+        default=None,
+        help="pronunciation lexicon for every voice: one 'written = spoken' a line, # comments, "
+        "UTF-8; reread when the file changes",
+    )
     parser.add_argument("--debug", action="store_true", help="log DEBUG messages")
     parser.add_argument("--version", action="version", version=__version__)
     return parser
@@ -232,8 +242,13 @@ async def main(argv: Sequence[str] | None = None) -> None:
         )
     )
     loop = asyncio.get_running_loop()
-    text = ServerText.create({engine: getattr(args, f"{engine}_text") for engine in ENGINES})
+    text = ServerText.create(
+        {engine: getattr(args, f"{engine}_text") for engine in ENGINES},
+        LexiconFile(args.lexicon) if args.lexicon else None,
+    )
     try:
+        if text.lexicon is not None:
+            await text.lexicon.load()  # before the first request
         catalog = text.apply(
             build_catalog(
                 hamsa=providers.hamsa,

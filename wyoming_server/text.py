@@ -27,6 +27,7 @@ from arabic_tts_core.frontend import (
 from arabic_tts_core.frontend.policy import TASHKEEL
 from arabic_tts_core.text import has_words
 
+from .lexicon import LexiconFile
 from .voices import OFFLINE, VoiceCatalog, VoiceRoute
 
 _LOGGER = logging.getLogger(__name__)
@@ -43,10 +44,13 @@ class ServerText:
         default_factory=lambda: {engine: TextPolicy() for engine in ENGINES}
     )
     vowelizer: Vowelizer | None = None
+    lexicon: LexiconFile | None = None  # --lexicon: applied for every voice
     _warm_task: asyncio.Task[None] | None = None
 
     @classmethod
-    def create(cls, policies: dict[str, TextPolicy]) -> ServerText:
+    def create(
+        cls, policies: dict[str, TextPolicy], lexicon: LexiconFile | None = None
+    ) -> ServerText:
         """Policies as configured; tashkeel is dropped (and logged) without its model."""
         wants_tashkeel = any(policy.tashkeel for policy in policies.values())
         if wants_tashkeel and not tashkeel_available():
@@ -58,7 +62,7 @@ class ServerText:
                 engine: TextPolicy(policy.steps - {TASHKEEL}) for engine, policy in policies.items()
             }
             wants_tashkeel = False
-        return cls(dict(policies), Vowelizer() if wants_tashkeel else None)
+        return cls(dict(policies), Vowelizer() if wants_tashkeel else None, lexicon)
 
     def policy(self, route: VoiceRoute) -> TextPolicy:
         """The policy of a voice's engine."""
@@ -74,18 +78,24 @@ class ServerText:
             name=route.name,
             break_tags=route.voice.provider == "faseeh",
             vowelizer=self.vowelizer,
+            lexicon=self.lexicon,
         )
         return dataclasses.replace(route, speak=engine.wrap(route.speak))
 
     def start(self) -> None:
-        """Load the tashkeel model in the background, so no request waits for it."""
+        """Load the tashkeel model in the background, so no request waits for it; watch
+        the lexicon file."""
+        if self.lexicon is not None:
+            self.lexicon.start()
         if self.vowelizer is not None and self._warm_task is None:
             self._warm_task = asyncio.create_task(
                 asyncio.to_thread(self.vowelizer.load), name="load tashkeel model"
             )
 
     async def close(self) -> None:
-        """Wait for (or give up on) the model load."""
+        """Stop watching the lexicon; wait for (or give up on) the model load."""
+        if self.lexicon is not None:
+            await self.lexicon.close()
         if self._warm_task is not None:
             with contextlib.suppress(Exception):
                 await self._warm_task
