@@ -35,6 +35,7 @@ from .const import (
     CONF_API_URL,
     CONF_CUSTOM_VOICES,
     CONF_DIALECT,
+    CONF_LEXICON,
     CONF_MODEL,
     CONF_PROVIDER,
     CONF_REGION,
@@ -69,7 +70,7 @@ from .core.faseeh import (
     TRANSPORTS,
     WrongRegion,
 )
-from .core.frontend import HA_STEPS, TextPolicy
+from .core.frontend import HA_STEPS, TextPolicy, UserLexicon
 from .core.hamsa import HamsaClient
 from .core.providers import ProviderClient
 from .core.voices import FASEEH_DEFAULT_MODEL, FASEEH_MODELS, HAMSA_DIALECTS, Voice
@@ -217,6 +218,20 @@ def _text_steps(
     if steps == default and CONF_TEXT_STEPS not in current:
         return {}
     return {CONF_TEXT_STEPS: steps}
+
+
+def _lexicon_field() -> dict[Any, Any]:
+    """The pronunciation lexicon: ``written = spoken`` a line, typed in a text box."""
+    return {vol.Optional(CONF_LEXICON): TextSelector(TextSelectorConfig(multiline=True))}
+
+
+def _lexicon(user_input: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """The lexicon to store (nothing when empty), or the placeholders of its first bad line."""
+    text = str(user_input.get(CONF_LEXICON) or "")
+    _lexicon, problems = UserLexicon.parse(text)
+    if problems:
+        return {}, {"line": str(problems[0].line), "lexicon_line": problems[0].text}
+    return ({CONF_LEXICON: text} if text.strip() else {}), {}
 
 
 def _suggested(user_input: Mapping[str, Any] | None, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -414,6 +429,10 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
         placeholders = {"voice_id": ""}
         await self._async_load_lists()
         if user_input is not None:
+            lexicon, bad_line = _lexicon(user_input)
+            if bad_line:
+                errors[CONF_LEXICON] = "invalid_lexicon"
+                placeholders.update(bad_line)
             custom = list(
                 dict.fromkeys(
                     str(value).strip()
@@ -424,7 +443,7 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
             if bad := [value for value in custom if not is_custom_voice_id(value)]:
                 errors[CONF_CUSTOM_VOICES] = "invalid_voice_id"
                 placeholders["voice_id"] = bad[0]
-            else:
+            elif not errors:
                 known = set(self.config_entry.options.get(CONF_CUSTOM_VOICES, []))
                 new = [value for value in custom if value not in known]
                 if failure := await self._async_preload(new):
@@ -436,6 +455,7 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
                         CONF_DIALECT: user_input.get(CONF_DIALECT) or DIALECT_AUTO,
                         CONF_CUSTOM_VOICES: custom,
                         **_text_steps(user_input, self._provider, self.config_entry.options),
+                        **lexicon,
                     }
                 )
         schema = vol.Schema(
@@ -450,6 +470,7 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
                 ),
                 vol.Optional(CONF_CUSTOM_VOICES): TextSelector(TextSelectorConfig(multiple=True)),
                 **_text_steps_field(self._provider),
+                **_lexicon_field(),
             }
         )
         return self.async_show_form(
@@ -466,7 +487,9 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
         transport, dialect and sample rate."""
         await self._async_load_lists()
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
+            lexicon, bad_line = _lexicon(user_input)
             data: dict[str, Any] = {
                 CONF_VOICE: user_input[CONF_VOICE],
                 CONF_MODEL: user_input[CONF_MODEL],
@@ -479,9 +502,12 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
                     data[key] = float(user_input[key])
             if data[CONF_DIALECT] != DIALECT_AUTO and data[CONF_TRANSPORT] == TRANSPORT_WEBSOCKET:
                 errors[CONF_DIALECT] = "dialect_needs_rest"
-            else:
+            if bad_line:
+                errors[CONF_LEXICON] = "invalid_lexicon"
+                placeholders.update(bad_line)
+            if not errors:
                 steps = _text_steps(user_input, self._provider, self.config_entry.options)
-                return self.async_create_entry(data={**data, **steps})
+                return self.async_create_entry(data={**data, **steps, **lexicon})
         current_model = self.config_entry.options.get(CONF_MODEL)
         models = list(dict.fromkeys([*self._models, *([current_model] if current_model else [])]))
         schema = vol.Schema(
@@ -519,6 +545,7 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
                     [str(rate) for rate in SAMPLE_RATES], CONF_SAMPLE_RATE
                 ),
                 **_text_steps_field(self._provider),
+                **_lexicon_field(),
             }
         )
         return self.async_show_form(
@@ -527,6 +554,7 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
                 schema, user_input or self.config_entry.options
             ),
             errors=errors,
+            description_placeholders=placeholders or None,
         )
 
     def _voice_selector(self) -> SelectSelector:

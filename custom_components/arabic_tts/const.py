@@ -29,6 +29,8 @@ CONF_STABILITY: Final = "stability"
 CONF_CUSTOM_VOICES: Final = "custom_voices"
 # Text front-end steps for this entry (core/frontend/policy.py); absent = the engine's default.
 CONF_TEXT_STEPS: Final = "text_steps"
+# The user's pronunciation lexicon, as typed (core/frontend/user_lexicon.py); absent = none.
+CONF_LEXICON: Final = "lexicon"
 CONF_TRANSPORT: Final = "transport"  # Faseeh: auto | websocket | rest
 CONF_SAMPLE_RATE: Final = "sample_rate"  # Faseeh: 8000 | 16000 | 22050 | 24000
 

@@ -29,6 +29,7 @@ from .const import (
     ATTR_SPEED,
     ATTR_STABILITY,
     CONF_DIALECT,
+    CONF_LEXICON,
     CONF_MODEL,
     CONF_PROVIDER,
     CONF_SAMPLE_RATE,
@@ -50,6 +51,7 @@ from .core.frontend import (
     HA_STEPS,
     EngineText,
     TextPolicy,
+    UserLexicon,
     clean_markup_async,
     clean_markup_stream,
 )
@@ -144,8 +146,13 @@ class ArabicTtsEntity(TextToSpeechEntity):
                 step for step in TextPolicy.default_for(self._provider).steps if step in HA_STEPS
             )
         )
+        # The user's lexicon (validated by the options flow) comes first, whatever the steps.
+        lexicon, _problems = UserLexicon.parse(options.get(CONF_LEXICON) or "")
         self._text = EngineText(
-            policy, name=entry.title, break_tags=self._provider != PROVIDER_HAMSA
+            policy,
+            name=entry.title,
+            break_tags=self._provider != PROVIDER_HAMSA,
+            lexicon=lexicon if len(lexicon) else None,
         )
 
     # --- voices -------------------------------------------------------------------------

@@ -8,16 +8,24 @@ import pytest
 from homeassistant.components import tts
 from homeassistant.components.tts.const import DATA_COMPONENT
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.arabic_tts.const import CONF_TEXT_STEPS
+from custom_components.arabic_tts.const import (
+    CONF_DIALECT,
+    CONF_LEXICON,
+    CONF_MODEL,
+    CONF_TEXT_STEPS,
+    CONF_VOICE,
+)
 
 from ..core.frontend_corpus import CORPUS
 from ..fakes.audio import pcm_for_text
 from ..fakes.faseeh import FakeFaseeh
 from ..fakes.hamsa import FakeHamsa
-from .conftest import faseeh_entry, hamsa_entry, setup_entry
+from .conftest import entity_id_of, faseeh_entry, hamsa_entry, setup_entry
+from .test_config_flow import check_translated
 from .test_tts import WAV, media_audio, parse_wav
 
 LLM_CASES = [case for case in CORPUS if case.origin == "llm" and "```" not in case.text][:4]
@@ -109,3 +117,80 @@ async def test_message_of_only_markup_is_not_sent(
     with pytest.raises(HomeAssistantError):
         await entity.async_get_tts_audio("```\nprint(1)\n```", "ar", {})
     assert hamsa.requests == []
+
+
+# --- the pronunciation lexicon (options flow → entity → provider) ---------------------------
+
+LEXICON = "# people\nSalma = سلمى\nLiving Room = غرفة المعيشة\n"
+
+
+async def test_lexicon_option_is_validated_and_reaches_hamsa(
+    hass: HomeAssistant, hamsa: FakeHamsa
+) -> None:
+    """A bad line is a translated form error naming the line; a good lexicon is stored
+    as typed, reloads the entry, and its spoken forms go upstream, plain and streamed."""
+    entry = hamsa_entry(hass, hamsa)
+    entity_id = await setup_entry(hass, entry)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert CONF_LEXICON in {str(key) for key in result["data_schema"].schema}
+    base = {CONF_VOICE: "Salem", CONF_DIALECT: "auto"}
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**base, CONF_LEXICON: "Salma = سلمى\nSalma سلمى\n"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_LEXICON: "invalid_lexicon"}
+    assert result["description_placeholders"]["line"] == "2"
+    assert result["description_placeholders"]["lexicon_line"] == "Salma سلمى"
+    check_translated(result, "options")
+    assert CONF_LEXICON not in entry.options
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**base, CONF_LEXICON: LEXICON}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options[CONF_LEXICON] == LEXICON
+
+    hamsa.requests.clear()
+    await media_audio(hass, entity_id, "هل هاتف Salma مشحون؟")
+    assert hamsa.requests[-1]["text"] == "هل هاتف سلمى مشحون؟"
+    hamsa.requests.clear()
+    await stream_text(hass, entity_id, "أطفأت ضوء Living Room كما طلبت.")
+    assert words(" ".join(r["text"] for r in hamsa.requests)) == words(
+        "أطفأت ضوء غرفة المعيشة كما طلبت."
+    )
+
+
+async def test_lexicon_applies_with_every_text_step_off_and_reaches_faseeh(
+    hass: HomeAssistant, faseeh: FakeFaseeh
+) -> None:
+    """The user's own words are spoken their way even with no clean-up chosen."""
+    entry = faseeh_entry(hass, faseeh, **{CONF_TEXT_STEPS: [], CONF_LEXICON: LEXICON})
+    entity_id = await setup_entry(hass, entry)
+    await media_audio(hass, entity_id, "أرسلت الرسالة إلى Salma الآن")
+    assert faseeh.generations[-1].text == "أرسلت الرسالة إلى سلمى الآن"
+
+
+async def test_faseeh_lexicon_error_and_an_emptied_lexicon(
+    hass: HomeAssistant, faseeh: FakeFaseeh
+) -> None:
+    entry = faseeh_entry(hass, faseeh, **{CONF_LEXICON: LEXICON})
+    await setup_entry(hass, entry)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    base = {CONF_VOICE: "ar-najdi-male-2", CONF_MODEL: "faseeh-v1-preview"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**base, CONF_LEXICON: "= سلمى"}
+    )
+    assert result["errors"] == {CONF_LEXICON: "invalid_lexicon"}
+    assert result["description_placeholders"] == {"line": "1", "lexicon_line": "= سلمى"}
+    check_translated(result, "options")
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**base, CONF_LEXICON: "  \n"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert CONF_LEXICON not in entry.options
+    await media_audio(hass, entity_id_of(hass, entry), "أرسلت الرسالة إلى Salma الآن")
+    assert faseeh.generations[-1].text == "أرسلت الرسالة إلى Salma الآن"
