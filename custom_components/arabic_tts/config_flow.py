@@ -16,7 +16,7 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
 )
 from homeassistant.const import CONF_API_KEY
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -225,10 +225,14 @@ def _lexicon_field() -> dict[Any, Any]:
     return {vol.Optional(CONF_LEXICON): TextSelector(TextSelectorConfig(multiline=True))}
 
 
-def _lexicon(user_input: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
-    """The lexicon to store (nothing when empty), or the placeholders of its first bad line."""
+async def _async_lexicon(
+    hass: HomeAssistant, user_input: Mapping[str, Any]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The lexicon to store (nothing when empty), or the placeholders of its first bad line.
+
+    Parsed in the executor: a long lexicon compiles into one large pattern."""
     text = str(user_input.get(CONF_LEXICON) or "")
-    _lexicon, problems = UserLexicon.parse(text)
+    _lexicon, problems = await hass.async_add_executor_job(UserLexicon.parse, text)
     if problems:
         return {}, {"line": str(problems[0].line), "lexicon_line": problems[0].text}
     return ({CONF_LEXICON: text} if text.strip() else {}), {}
@@ -429,7 +433,7 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
         placeholders = {"voice_id": ""}
         await self._async_load_lists()
         if user_input is not None:
-            lexicon, bad_line = _lexicon(user_input)
+            lexicon, bad_line = await _async_lexicon(self.hass, user_input)
             if bad_line:
                 errors[CONF_LEXICON] = "invalid_lexicon"
                 placeholders.update(bad_line)
@@ -489,7 +493,7 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
-            lexicon, bad_line = _lexicon(user_input)
+            lexicon, bad_line = await _async_lexicon(self.hass, user_input)
             data: dict[str, Any] = {
                 CONF_VOICE: user_input[CONF_VOICE],
                 CONF_MODEL: user_input[CONF_MODEL],

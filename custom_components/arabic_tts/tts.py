@@ -75,8 +75,11 @@ async def async_setup_entry(
     entry: ArabicTtsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the entry's TTS entity."""
-    async_add_entities([ArabicTtsEntity(entry)])
+    """Add the entry's TTS entity (the user's lexicon compiled in the executor)."""
+    lexicon: UserLexicon | None = None
+    if text := entry.options.get(CONF_LEXICON):
+        lexicon, _problems = await hass.async_add_executor_job(UserLexicon.parse, text)
+    async_add_entities([ArabicTtsEntity(entry, lexicon)])
 
 
 class ArabicTtsEntity(TextToSpeechEntity):
@@ -85,8 +88,9 @@ class ArabicTtsEntity(TextToSpeechEntity):
     _attr_has_entity_name = True
     _attr_translation_key = "speech"
 
-    def __init__(self, entry: ArabicTtsConfigEntry) -> None:
-        """Take the client and the configured choices from the entry."""
+    def __init__(self, entry: ArabicTtsConfigEntry, lexicon: UserLexicon | None = None) -> None:
+        """Take the client and the configured choices from the entry; ``lexicon`` is the
+        user's pronunciations (validated by the options flow), applied before every step."""
         self._entry = entry
         self._provider: str = entry.data[CONF_PROVIDER]
         self._client = entry.runtime_data.client
@@ -146,13 +150,8 @@ class ArabicTtsEntity(TextToSpeechEntity):
                 step for step in TextPolicy.default_for(self._provider).steps if step in HA_STEPS
             )
         )
-        # The user's lexicon (validated by the options flow) comes first, whatever the steps.
-        lexicon, _problems = UserLexicon.parse(options.get(CONF_LEXICON) or "")
         self._text = EngineText(
-            policy,
-            name=entry.title,
-            break_tags=self._provider != PROVIDER_HAMSA,
-            lexicon=lexicon if len(lexicon) else None,
+            policy, name=entry.title, break_tags=self._provider != PROVIDER_HAMSA, lexicon=lexicon
         )
 
     # --- voices -------------------------------------------------------------------------

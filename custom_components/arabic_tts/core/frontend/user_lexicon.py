@@ -30,7 +30,6 @@ import regex as re
 
 COMMENT = "#"
 SEPARATOR = "="
-MAX_CHARS = 1_000_000  # a hand-written lexicon is a few kB; a bigger file is a mistake
 
 
 @dataclass(frozen=True, slots=True)
