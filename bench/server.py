@@ -79,6 +79,10 @@ class ServerProcess:
             # default of 64 connections.
             "--max-connections",
             str(BENCH_MAX_CONNECTIONS),
+            # The relay is measured here; the Piper voice has its own benchmark (bench/piper.py)
+            # and must not start a 63 MB download in the middle of this one.
+            "--piper-voice",
+            "none",
             *extra_args,
             # Hamsa's connection pacing (a guard against a suspected limit on new
             # connections) would turn the concurrency sweep into minutes of waiting; the

@@ -11,6 +11,7 @@ import contextlib
 import gc
 import logging
 import signal
+import ssl
 import sys
 from collections.abc import Sequence
 from functools import partial
@@ -21,11 +22,15 @@ from arabic_tts_core.errors import UnknownVoice
 from arabic_tts_core.frontend import STEPS, TextPolicy, parse_steps
 from arabic_tts_core.hamsa import is_custom_voice_id
 from arabic_tts_core.offline import espeak_available
+from arabic_tts_core.piper_catalog import DEFAULT_VOICE as DEFAULT_PIPER_VOICE
+from arabic_tts_core.piper_model import onnxruntime_available
 from arabic_tts_core.websocket import default_ssl_context
 from wyoming.server import AsyncServer, AsyncTcpServer
 from wyoming.tts import SynthesizeVoice
 
 from . import __version__
+from . import download as download_command
+from .download import add_data_flags, data_dir
 from .fallback import FallbackPolicy
 from .flags import (
     FlagParser,
@@ -36,7 +41,7 @@ from .flags import (
     resolve_provider_urls,
 )
 from .handler import ArabicTtsEventHandler, ServerContext
-from .info import build_info
+from .info import build_info, piper_status
 from .lexicon import LexiconFile
 from .limits import (
     DEFAULT_IDLE_TIMEOUT,
@@ -46,9 +51,11 @@ from .limits import (
     ServerLimits,
 )
 from .logs import REDACTED, setup_logging
+from .piper_voice import NONE as PIPER_NONE
+from .piper_voice import PiperService, resolve_piper_voice
 from .providers import ProviderConfig, Providers
 from .text import ENGINES, ServerText
-from .voices import OFFLINE_VOICE_NAME, VoiceCatalog, VoiceRoute, build_catalog
+from .voices import OFFLINE_VOICE_NAME, PIPER, VoiceCatalog, VoiceRoute, build_catalog
 
 _LOGGER = logging.getLogger("wyoming_server")  # not "__main__" under python -m
 
@@ -81,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = FlagParser(
         prog=PROG,
         description="Wyoming text-to-speech server for Arabic (Hamsa, Faseeh).",
-        epilog=f"To check what your Hamsa or Faseeh account does: {PROG} {PROBE_COMMAND} --help",
+        epilog=f"To check what your Hamsa or Faseeh account does: {PROG} {PROBE_COMMAND} "
+        f"--help. To fetch Piper voices ahead of time: {PROG} {download_command.COMMAND} --help",
     )
     parser.add_argument(
         "--uri", default=DEFAULT_URI, help=f"tcp://, unix:// or stdio:// (default {DEFAULT_URI})"
@@ -98,6 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--samples-per-chunk", type=positive_int, default=1024, help="samples per AudioChunk"
     )
+    parser.add_argument(
+        "--piper-voice",
+        default=DEFAULT_PIPER_VOICE,
+        metavar="NAME_OR_PATH",
+        help="the offline neural voice: ar_JO-kareem-medium or ar_JO-kareem-low (downloaded "
+        "into --data-dir when missing), a path to a Piper .onnx file (its .onnx.json beside "
+        f"it), or {PIPER_NONE} (default {DEFAULT_PIPER_VOICE})",
+    )
+    add_data_flags(parser)
     parser.add_argument(
         "--fallback",
         choices=(FALLBACK_OFFLINE, FALLBACK_NONE),
@@ -211,6 +228,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if (problem := provider_flag_problem(args)) is not None:
         parser.error(problem)
     resolve_provider_urls(args)
+    args.data_dir = data_dir(args)
+    try:
+        args.piper_source = resolve_piper_voice(args.piper_voice, args.data_dir)
+    except ValueError as err:
+        parser.error(f"--piper-voice: {err}")
     return args
 
 
@@ -219,6 +241,8 @@ async def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     setup_logging(debug=args.debug, secrets=[args.hamsa_api_key or "", args.faseeh_api_key or ""])
     _LOGGER.debug("Arguments: %s", redacted_args(args))
+    # Reading the CA store blocks: do it once, in a thread, before any connection.
+    ssl_context = await asyncio.to_thread(default_ssl_context)
 
     providers = Providers(
         ProviderConfig(
@@ -231,8 +255,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
             faseeh_model=args.faseeh_model,
             provider_timeout=args.provider_timeout,
             offline=args.offline,
-            # Reading the CA store blocks: do it once, in a thread, before any connection.
-            ssl_context=await asyncio.to_thread(default_ssl_context),
+            ssl_context=ssl_context,
             faseeh_region=args.faseeh_region,
             faseeh_transport=args.faseeh_transport,
             faseeh_dialect=args.faseeh_dialect,
@@ -246,6 +269,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
         {engine: getattr(args, f"{engine}_text") for engine in ENGINES},
         LexiconFile(args.lexicon) if args.lexicon else None,
     )
+    piper = piper_service(args, ssl_context)
     try:
         if text.lexicon is not None:
             await text.lexicon.load()  # before the first request
@@ -254,6 +278,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
                 hamsa=providers.hamsa,
                 faseeh=providers.faseeh,
                 offline=providers.offline,
+                piper=piper,
                 custom_voices=args.custom_voice,
                 faseeh_settings=providers.faseeh_settings,
                 faseeh_live_voices=await providers.faseeh_live_voices(),
@@ -261,7 +286,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
         )
         context = ServerContext(
             catalog=catalog,
-            info_event=build_info(catalog).event(),
+            info_event=build_info(catalog, piper_status(piper)).event(),
             samples_per_chunk=args.samples_per_chunk,
             fallback=fallback_policy(args, catalog),
             text=text,
@@ -279,9 +304,16 @@ async def main(argv: Sequence[str] | None = None) -> None:
         gc.freeze()
         providers.start(args.custom_voice)
         text.start()
+        if piper is not None:
+            piper.on_change = lambda: context.refresh_info(
+                build_info(catalog, piper_status(piper)).event()
+            )
+            piper.start()
         await _serve(args, context)
     finally:
         try:
+            if piper is not None:
+                await piper.close()
             await text.close()
             await providers.close()
             _LOGGER.info("Stopped")
@@ -294,6 +326,33 @@ async def main(argv: Sequence[str] | None = None) -> None:
                 # into a kill. SIGKILL still works. main() runs only as the process's main.
                 with contextlib.suppress(ValueError, OSError):
                     signal.signal(signum, signal.SIG_IGN)
+
+
+def piper_service(
+    args: argparse.Namespace, ssl_context: ssl.SSLContext | None
+) -> PiperService | None:
+    """The Piper voice, or None (and why, in the log) when it is off or cannot run here."""
+    source = args.piper_source
+    if source is None:
+        return None
+    if not args.offline:
+        _LOGGER.info(
+            "No Piper voice: it needs espeak-ng for its phonemes (apt-get install espeak-ng)"
+        )
+        return None
+    if not onnxruntime_available():
+        _LOGGER.warning(
+            "No Piper voice: onnxruntime is not installed (pip install "
+            "'wyoming-arabic-tts[piper]'); %s is espeak-ng",
+            OFFLINE_VOICE_NAME,
+        )
+        return None
+    return PiperService(
+        source,
+        base_url=args.piper_voices_url,
+        ssl_context=ssl_context,
+        timeout=args.provider_timeout,
+    )
 
 
 def fallback_policy(args: argparse.Namespace, catalog: VoiceCatalog) -> FallbackPolicy:
@@ -325,10 +384,12 @@ def server_limits(args: argparse.Namespace) -> ServerLimits:
 def _log_voices(args: argparse.Namespace, context: ServerContext) -> None:
     """Say plainly what this server can speak with and what happens when the cloud fails."""
     if not args.hamsa_api_key and not args.faseeh_api_key:
+        piper = [route.name for route in context.catalog.routes if route.voice.provider == PIPER]
         _LOGGER.warning(
-            "No API key given: serving only the offline voice %s (espeak-ng). Set "
+            "No API key given: serving only the offline voice %s (espeak-ng%s). Set "
             "HAMSA_API_KEY and/or FASEEH_API_KEY for the Hamsa and Faseeh voices.",
             OFFLINE_VOICE_NAME,
+            f"; the Piper voice {piper[0]} once it is ready" if piper else "",
         )
         return
     if not args.offline:
@@ -416,11 +477,14 @@ async def _stop_zeroconf(zeroconf: Any) -> None:
 
 
 def run() -> None:
-    """Console script entry point: the server, or ``probe`` (the account probe)."""
+    """Console script entry point: the server, ``probe`` (the account probe) or
+    ``download`` (Piper voices ahead of time)."""
     if sys.argv[1:2] == [PROBE_COMMAND]:
         from .probe import run as run_probe  # noqa: PLC0415 - only the probe needs it
 
         sys.exit(run_probe(sys.argv[2:]))
+    if sys.argv[1:2] == [download_command.COMMAND]:
+        sys.exit(download_command.run(sys.argv[2:], PROG))
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
 

@@ -89,6 +89,12 @@ class ServerContext:
         # JSON, and encoding it per Describe cost the loop milliseconds each time.
         object.__setattr__(self, "info_bytes", encode_event(self.info_event))
 
+    def refresh_info(self, info_event: Event) -> None:
+        """A voice's state changed (the Piper voice downloaded, loaded or failed): every
+        later Describe tells the new state. Encoded once here, as at start-up."""
+        object.__setattr__(self, "info_event", info_event)
+        object.__setattr__(self, "info_bytes", encode_event(info_event))
+
 
 class ArabicTtsEventHandler(AsyncEventHandler):
     """Answers one client; a failed reply ends with an ``error`` event and a closed socket."""

@@ -28,11 +28,13 @@ from arabic_tts_core.frontend.policy import TASHKEEL
 from arabic_tts_core.text import has_words
 
 from .lexicon import LexiconFile
-from .voices import OFFLINE, VoiceCatalog, VoiceRoute
+from .voices import OFFLINE, PIPER, VoiceCatalog, VoiceRoute
 
 _LOGGER = logging.getLogger(__name__)
 
 ENGINES = ("hamsa", "faseeh", OFFLINE)
+# Engines that share another's steps: the Piper voice is an offline voice (--offline-text).
+SHARED_POLICY = {PIPER: OFFLINE}
 NOTHING_TO_SAY = "The text has nothing to speak once its markup is removed."
 
 
@@ -66,7 +68,8 @@ class ServerText:
 
     def policy(self, route: VoiceRoute) -> TextPolicy:
         """The policy of a voice's engine."""
-        return self.policies.get(route.voice.provider, TextPolicy())
+        engine = SHARED_POLICY.get(route.voice.provider, route.voice.provider)
+        return self.policies.get(engine, TextPolicy())
 
     def apply(self, catalog: VoiceCatalog) -> VoiceCatalog:
         """The same voices, each speaking through its engine's text preparation."""

@@ -1,20 +1,23 @@
 """Wyoming voice names → the provider client and settings that speak them.
 
 Names are part of the contract (``hamsa-<Speaker>``, ``hamsa-<Speaker>-<dialect>``,
-``hamsa-<uuid>``, ``faseeh-<voice_id>``, ``offline-ar``); bare names such as ``Salem`` are
-accepted too, because people type them into automations. Home Assistant passes a Wyoming
+``hamsa-<uuid>``, ``faseeh-<voice_id>``, ``piper-kareem``, ``espeak-ar``, and ``offline-ar``:
+the best offline voice present); bare names such as ``Salem`` are accepted too, because
+people type them into automations. Home Assistant passes a Wyoming
 server nothing but the voice name, so a Hamsa name carries speaker and dialect. Any
 ``hamsa-…`` name is spoken, advertised or not: Hamsa may know speakers we do not.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from arabic_tts_core.audio import PcmChunk
-from arabic_tts_core.errors import UnknownVoice
+from arabic_tts_core.errors import TtsError, UnknownVoice
 from arabic_tts_core.faseeh import FaseehClient, FaseehVoiceSettings
 from arabic_tts_core.hamsa import HamsaClient, HamsaVoiceSettings
 from arabic_tts_core.hamsa_voices import (
@@ -34,6 +37,9 @@ from arabic_tts_core.voices import FASEEH_DEFAULT_VOICE, Voice, builtin_faseeh_v
 from wyoming.tts import SynthesizeVoice
 
 from .events import echo
+from .piper_voice import PiperService
+
+_LOGGER = logging.getLogger(__name__)
 
 HAMSA_PREFIX = "hamsa-"
 # What may follow "hamsa-" in a typed name (a speaker, a clone's UUID, a dialect code):
@@ -42,7 +48,9 @@ HAMSA_PREFIX = "hamsa-"
 TYPED_HAMSA_NAME = re.compile(r"[\w-]{1,100}")
 FASEEH_PREFIX = "faseeh-"
 OFFLINE = "offline"
-OFFLINE_VOICE_NAME = "offline-ar"
+PIPER = "piper"
+OFFLINE_VOICE_NAME = "offline-ar"  # the best offline voice present: Piper, else espeak-ng
+ESPEAK_VOICE_NAME = "espeak-ar"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +104,11 @@ def faseeh_route(client: FaseehClient, voice: Voice, template: FaseehVoiceSettin
     return VoiceRoute(FASEEH_PREFIX + voice.voice_id, voice, speak, sentence_options(client))
 
 
-def offline_voice() -> Voice:
-    """The espeak-ng Arabic voice; its id is the Wyoming name, so "ar" is no alias for it."""
+def espeak_voice() -> Voice:
+    """espeak-ng's Arabic voice; its id is the Wyoming name, so "ar" is no alias for it."""
     return Voice(
         provider=OFFLINE,
-        voice_id=OFFLINE_VOICE_NAME,
+        voice_id=ESPEAK_VOICE_NAME,
         name="espeak-ng Arabic",
         language="ar",
         description_en="Offline Arabic (espeak-ng, robotic; needs no internet and no key)",
@@ -108,14 +116,84 @@ def offline_voice() -> Voice:
     )
 
 
-def offline_route(client: OfflineClient) -> VoiceRoute:
-    """Route for the offline voice (espeak-ng's Arabic voice at its own speed)."""
+def offline_voice(*, with_piper: bool = False) -> Voice:
+    """``offline-ar``: whichever offline voice is best right now (see ``offline_route``)."""
+    if not with_piper:
+        return replace(espeak_voice(), voice_id=OFFLINE_VOICE_NAME)
+    return Voice(
+        provider=OFFLINE,
+        voice_id=OFFLINE_VOICE_NAME,
+        name="Offline Arabic",
+        language="ar",
+        description_en="Offline Arabic: the neural Piper voice once its file is ready, "
+        "else espeak-ng (needs no internet and no key)",
+        description_ar="عربي دون اتصال: صوت Piper العصبي متى جهز ملفه، وإلا espeak-ng "
+        "(بلا إنترنت ولا مفتاح)",
+    )
+
+
+def piper_voice(piper: PiperService) -> Voice:
+    """The Piper voice, under ``ar`` and its region (Kareem: ``ar-JO``)."""
+    region = (piper.source.catalog.key if piper.source.catalog else piper.source.model.name)[:5]
+    language = region.replace("_", "-") if re.fullmatch(r"ar_[A-Z]{2}", region) else "ar"
+    return Voice(
+        provider=PIPER,
+        voice_id=piper.name,
+        name=f"{piper.name.removeprefix('piper-').capitalize()} (Piper)",
+        language=language,
+        description_en=f"Offline neural Arabic (Piper {piper.source.model.name}; needs no "
+        "internet and no key)",
+        description_ar=f"عربي عصبي دون اتصال (Piper {piper.source.model.name}؛ "
+        "بلا إنترنت ولا مفتاح)",
+    )
+
+
+def espeak_route(client: OfflineClient) -> VoiceRoute:
+    """Route for espeak-ng's Arabic voice at its own speed."""
     settings = OfflineVoiceSettings()
 
     def speak(text: str) -> AsyncGenerator[PcmChunk]:
         return client.synthesize(text, settings)
 
-    return VoiceRoute(OFFLINE_VOICE_NAME, offline_voice(), speak)
+    return VoiceRoute(ESPEAK_VOICE_NAME, espeak_voice(), speak)
+
+
+def piper_route(piper: PiperService) -> VoiceRoute:
+    """Route for the Piper voice (unavailable while it downloads or loads)."""
+    return VoiceRoute(piper.name, piper_voice(piper), piper.speak)
+
+
+def offline_route(client: OfflineClient, piper: PiperService | None = None) -> VoiceRoute:
+    """``offline-ar``: the Piper voice once it is there, else espeak-ng, which also speaks
+    when the Piper voice fails before its first audio (espeak-ng is the last resort)."""
+    espeak = espeak_route(client).speak
+    if piper is None:
+        return VoiceRoute(OFFLINE_VOICE_NAME, offline_voice(), espeak)
+
+    async def speak(text: str) -> AsyncGenerator[PcmChunk]:
+        if piper.present:
+            spoke = False
+            try:
+                async with contextlib.aclosing(piper.speak(text)) as audio:
+                    async for chunk in audio:
+                        spoke = True
+                        yield chunk
+                return
+            except TtsError as err:
+                if spoke:
+                    raise
+                _LOGGER.warning(
+                    "%s failed (%s): %s — espeak-ng speaks for %s",
+                    piper.name,
+                    err.code,
+                    err.message.rstrip("."),
+                    OFFLINE_VOICE_NAME,
+                )
+        async with contextlib.aclosing(espeak(text)) as audio:
+            async for chunk in audio:
+                yield chunk
+
+    return VoiceRoute(OFFLINE_VOICE_NAME, offline_voice(with_piper=True), speak)
 
 
 class VoiceCatalog:
@@ -197,6 +275,7 @@ def build_catalog(
     hamsa: HamsaClient | None,
     faseeh: FaseehClient | None,
     offline: OfflineClient | None = None,
+    piper: PiperService | None = None,
     custom_voices: Iterable[str] = (),
     faseeh_settings: FaseehVoiceSettings | None = None,
     faseeh_live_voices: Iterable[Voice] = (),
@@ -207,8 +286,10 @@ def build_catalog(
     under ``ar`` and its own dialect's tag, ``hamsa-<Speaker>-<dialect>`` under that
     dialect's tag only, so each Home Assistant language lists each speaker once. Faseeh
     offers its built-in catalogue merged with the account's live voice list (which wins:
-    most real voice ids are opaque). The offline voice comes last and is the default only
-    when no cloud key is given: a configured cloud voice sounds far better.
+    most real voice ids are opaque). The offline voices come last (``offline-ar``, then
+    ``espeak-ar``, then the Piper voice), and ``offline-ar`` is the default only when no
+    cloud key is given: a configured cloud voice sounds far better. The Piper voice needs
+    espeak-ng (its phonemes come from it).
     """
     routes: list[VoiceRoute] = []
     if hamsa is not None:
@@ -224,7 +305,10 @@ def build_catalog(
         voices = merge_voices(builtin_faseeh_voices(), faseeh_live_voices)
         routes.extend(faseeh_route(faseeh, voice, template) for voice in voices)
     if offline is not None:
-        routes.append(offline_route(offline))
+        routes.append(offline_route(offline, piper))
+        routes.append(espeak_route(offline))
+        if piper is not None:
+            routes.append(piper_route(piper))
     if not routes:
         raise ValueError("no provider is configured")
     by_name = {route.name: route for route in routes}

@@ -37,9 +37,11 @@ class FakeVoiceMirror:
     corrupt: set[str] = field(default_factory=set)  # sent with one byte changed
     cut_after: dict[str, list[int]] = field(default_factory=dict)  # path → cut points, in turn
     ignore_range: bool = False
+    stall_after: dict[str, int] = field(default_factory=dict)  # path → bytes, then silence
     status: dict[str, int] = field(default_factory=dict)  # path → forced HTTP status
     requests: list[MirrorRequest] = field(default_factory=list)
     _runner: web.AppRunner | None = None
+    _release: asyncio.Event = field(default_factory=asyncio.Event)
     port: int = 0
 
     @property
@@ -59,7 +61,12 @@ class FakeVoiceMirror:
         self.port = int(server.sockets[0].getsockname()[1])
         return self
 
+    def release(self) -> None:
+        """Let stalled transfers finish (they send the rest)."""
+        self._release.set()
+
     async def __aexit__(self, *exc: object) -> None:
+        self.release()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -89,6 +96,10 @@ class FakeVoiceMirror:
         body = data[start:]
         response.content_length = len(body)
         await response.prepare(request)
+        if (stall := self.stall_after.pop(path, None)) is not None:
+            await response.write(body[:stall])
+            await self._release.wait()  # a transfer in progress, as long as the test likes
+            body = body[stall:]
         cuts = self.cut_after.get(path)
         if cuts:
             cut = cuts.pop(0) - start

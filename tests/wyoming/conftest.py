@@ -128,9 +128,13 @@ async def start_server(
         faseeh_key: str = FASEEH_KEY,
     ) -> ServerProcess:
         port = free_port()
+        # No Piper voice unless a test names one: a server must not fetch 63 MB from the
+        # internet during the suite (tests/wyoming/test_piper.py brings its own voice).
+        piper = [] if "--piper-voice" in extra_args else ["--piper-voice", "none"]
         args = [
             "--uri",
             f"tcp://127.0.0.1:{port}",
+            *piper,
             "--hamsa-url",
             fake_hamsa.ws_url,
             "--hamsa-api-url",
@@ -146,6 +150,7 @@ async def start_server(
             for key, value in os.environ.items()
             if key not in ("HAMSA_API_KEY", "FASEEH_API_KEY")
         }
+        env["ARABIC_TTS_DATA_DIR"] = str(tmp_path / "data")
         if hamsa:
             env["HAMSA_API_KEY"] = hamsa_key
         if faseeh:

@@ -371,8 +371,10 @@ async def test_without_any_key_the_offline_voice_is_the_only_one(
     server = await start_server(hamsa=False, faseeh=False)
 
     info = await describe(server.port)
-    [offline] = info.tts[0].voices
-    assert offline.name == "offline-ar"
+    # offline-ar (the default: the best offline voice there is) and espeak-ng by name.
+    offline, espeak = info.tts[0].voices
+    assert (offline.name, espeak.name) == ("offline-ar", "espeak-ar")
+    assert espeak.attribution.name == "espeak-ng"
     assert offline.languages == ["ar"]
     assert offline.attribution.name == "espeak-ng"
     assert offline.description is not None

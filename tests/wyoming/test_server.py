@@ -36,8 +36,9 @@ pytestmark = pytest.mark.usefixtures("socket_enabled")
 CUSTOM_VOICE = "3f2b8c1e-9a4d-4e6f-8b2a-1c5d7e9f0a3b"
 TEXT = "مرحبا بكم في البيت الذكي. كيف يمكنني مساعدتكم اليوم في المطبخ؟"
 ARABIC = re.compile(r"[\u0600-\u06FF]")
-# The offline voice is offered whenever espeak-ng is installed (script/setup installs it).
-OFFLINE_VOICES = {"offline-ar"} if espeak_available() else set()
+# The offline voices are offered whenever espeak-ng is installed (script/setup installs it):
+# offline-ar (the best offline voice present) and espeak-ar (espeak-ng itself).
+OFFLINE_VOICES = {"offline-ar", "espeak-ar"} if espeak_available() else set()
 
 
 def hamsa_pcm(fake: FakeHamsa, start: int = 0, rate: int = 16000) -> bytes:
