@@ -1,5 +1,13 @@
-"""``python -m bench [--quick] [--out DIR]``: see bench/cli.py."""
+"""``python -m bench [--quick] [--out DIR]``: see bench/cli.py; ``python -m bench piper
+[VOICE.onnx]``: the Piper voice's figures (bench/piper.py)."""
 
-from .cli import main
+import sys
 
-main()
+if sys.argv[1:2] == ["piper"]:
+    from .piper import main as piper_main
+
+    piper_main(sys.argv[2:])
+else:
+    from .cli import main
+
+    main()

@@ -53,3 +53,28 @@ def test_quick_bench_reports_every_figure(tmp_path: Path) -> None:
     assert (tmp_path / "bench.png").stat().st_size > 0
     assert "| Figure |" in result.stdout
     assert (tmp_path / "table.md").read_text(encoding="utf-8").strip() in result.stdout
+
+
+def test_piper_bench_reports_every_figure_for_the_tiny_voice(tmp_path: Path) -> None:
+    """``script/bench piper --quick`` without a voice file: the tests' tiny voice, named."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "piper", "--quick", "--out", str(tmp_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=RUN_GUARD,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-5000:]
+
+    results = json.loads((tmp_path / "piper.json").read_text(encoding="utf-8"))
+    assert results["voice"]["label"].startswith("the tests' tiny voice")
+    for where in ("through_server", "engine_only"):
+        for text in ("first_sentence", "reply_500"):
+            figures = results[where][text]
+            assert figures["first_audio_ms"]["n"] == figures["rtf"]["n"] == 3, (where, text)
+            assert figures["audio_s"] > 0
+    assert results["idle_rss_mb"]["with_voice"] > 0
+    assert results["idle_rss_mb"]["without_piper"] > 0
+    assert "Voice: the tests' tiny voice" in result.stdout
+    assert (tmp_path / "piper.md").read_text(encoding="utf-8").strip() in result.stdout
