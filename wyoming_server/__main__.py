@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     """Every flag in the contract."""
     parser = FlagParser(
         prog=PROG,
-        description="Wyoming text-to-speech server for Arabic (Hamsa, Faseeh).",
+        description="Wyoming text-to-speech server for Arabic (Hamsa, Faseeh, offline Piper "
+        "and espeak-ng).",
         epilog=f"To check what your Hamsa or Faseeh account does: {PROG} {PROBE_COMMAND} "
         f"--help. To fetch Piper voices ahead of time: {PROG} {download_command.COMMAND} --help",
     )
