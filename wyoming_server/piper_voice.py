@@ -116,8 +116,6 @@ class PiperService:
         self.on_change: Callable[[], None] | None = None
         self._base_url = base_url
         self._ssl_context = ssl_context
-        self._timeout = timeout
-        self._ready = asyncio.Event()
         self._settled = asyncio.Event()  # ready or failed: nothing to wait for
         self._task: asyncio.Task[None] | None = None
         self._logged_failures: set[str] = set()
@@ -128,9 +126,9 @@ class PiperService:
         return self.source.wyoming_name
 
     @property
-    def present(self) -> bool:
-        """The voice will speak without waiting for a download: loaded or loading."""
-        return self.state in (PiperState.LOADING, PiperState.READY)
+    def ready(self) -> bool:
+        """The voice is loaded and speaks at once."""
+        return self.state is PiperState.READY
 
     def status(self) -> str:
         """One phrase for Describe and the logs: ``downloading 40 %``, ``ready``…"""
@@ -165,12 +163,9 @@ class PiperService:
                 await self._settled.wait()
 
     async def speak(self, text: str) -> AsyncGenerator[PcmChunk]:
-        """Speak with the voice; ProviderUnavailable while it is not there (so the
-        fallback speaks instead). A voice still loading is waited for (bounded)."""
-        if self.state is PiperState.LOADING:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._timeout):
-                    await self._settled.wait()
+        """Speak with the voice; ProviderUnavailable until it is ready, so the fallback
+        speaks instead: a request never waits for a download or a load (background work,
+        however long it takes, stays out of a reply's time budget)."""
         if self.state is not PiperState.READY:
             raise ProviderUnavailable(
                 f"The Piper voice {self.source.label} is {self.status()}.", provider="piper"
@@ -208,7 +203,6 @@ class PiperService:
         )
         _LOGGER.info("Piper voice %s licence: %s", self.source.label, await self._licence(config))
         self._set(PiperState.READY)
-        self._ready.set()
         self._settled.set()
 
     async def _fetch(self, voice: CatalogVoice) -> None:

@@ -164,14 +164,14 @@ def piper_route(piper: PiperService) -> VoiceRoute:
 
 
 def offline_route(client: OfflineClient, piper: PiperService | None = None) -> VoiceRoute:
-    """``offline-ar``: the Piper voice once it is there, else espeak-ng, which also speaks
+    """``offline-ar``: the Piper voice once it is loaded, else espeak-ng, which also speaks
     when the Piper voice fails before its first audio (espeak-ng is the last resort)."""
     espeak = espeak_route(client).speak
     if piper is None:
         return VoiceRoute(OFFLINE_VOICE_NAME, offline_voice(), espeak)
 
     async def speak(text: str) -> AsyncGenerator[PcmChunk]:
-        if piper.present:
+        if piper.ready:
             spoke = False
             try:
                 async with contextlib.aclosing(piper.speak(text)) as audio:

@@ -15,13 +15,16 @@ import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytest.importorskip("onnxruntime", reason="the piper extra (script/setup installs it)")
 
 from arabic_tts_core import piper_download
+from arabic_tts_core.errors import ProviderUnavailable
 from arabic_tts_core.offline import ESPEAK_RATE, OfflineClient, espeak_available
+from arabic_tts_core.piper import PiperVoice
 from arabic_tts_core.piper_catalog import CATALOG, CatalogVoice, Digest, RemoteFile
 from arabic_tts_core.piper_phonemes import EspeakPhonemizer, phoneme_ids
 
@@ -358,3 +361,37 @@ async def test_a_piper_failure_before_any_audio_leaves_offline_ar_to_espeak(
     [warning] = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert warning.startswith("piper-tiny failed (provider_unavailable)")
     assert "espeak-ng speaks for offline-ar" in warning
+
+
+async def test_no_request_waits_for_the_voice_to_load(
+    tiny_voice: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Loading is background work: meanwhile espeak-ng speaks for offline-ar at once, and
+    the Piper voice asked for by name is unavailable (so its fallback speaks)."""
+    release = asyncio.Event()
+    real_load = PiperVoice.load
+
+    async def held_load(self: PiperVoice) -> Any:
+        await release.wait()
+        return await real_load(self)
+
+    monkeypatch.setattr(PiperVoice, "load", held_load)
+    service = PiperService(PiperSource(tiny_voice), base_url="http://127.0.0.1:9")
+    try:
+        service.start()
+        await eventually(lambda: service.state is PiperState.LOADING, "it is loading")
+        with caplog.at_level(logging.WARNING):
+            meanwhile = await speak_offline(service, PLAIN)
+        with pytest.raises(ProviderUnavailable, match=r"ar_JO-tiny-medium\.onnx is loading"):
+            async with contextlib.aclosing(service.speak(PLAIN)) as audio:
+                await anext(audio)
+        release.set()
+        await service.wait_until_settled(30)
+        after = await speak_offline(service, PLAIN)
+    finally:
+        await service.close()
+
+    assert meanwhile == await espeak_pcm(PLAIN)
+    # offline-ar did not try (and wait for) the voice that was still loading
+    assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert len(decode_all(after)) == 2  # Piper, once loaded
