@@ -18,7 +18,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from arabic_tts_core.budget import DEFAULT_FIRST_AUDIO_DEADLINE, DEFAULT_STALL_TIMEOUT, Budget
 from arabic_tts_core.errors import UnknownVoice
+from arabic_tts_core.fallback import FallbackPolicy
 from arabic_tts_core.frontend import STEPS, TextPolicy, parse_steps
 from arabic_tts_core.hamsa import is_custom_voice_id
 from arabic_tts_core.offline import espeak_available
@@ -31,11 +33,11 @@ from wyoming.tts import SynthesizeVoice
 from . import __version__
 from . import download as download_command
 from .download import add_data_flags, data_dir
-from .fallback import FallbackPolicy
 from .flags import (
     FlagParser,
     add_provider_flags,
     non_negative_float,
+    positive_float,
     positive_int,
     provider_flag_problem,
     resolve_provider_urls,
@@ -129,6 +131,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         default=None,
         help="another voice to try first when the requested one fails, e.g. faseeh-ar-najdi-male-2",
+    )
+    # The time budget (arabic_tts_core/budget.py): how long a voice may keep a reply
+    # waiting while another voice could speak it.
+    parser.add_argument(
+        "--first-audio-deadline",
+        type=positive_float,
+        default=DEFAULT_FIRST_AUDIO_DEADLINE,
+        metavar="SECONDS",
+        help="seconds a voice has to start a reply before the next voice (--fallback-voice, "
+        "--fallback) speaks it, so the reply starts within 1.5 s "
+        f"(default {DEFAULT_FIRST_AUDIO_DEADLINE:g})",
+    )
+    parser.add_argument(
+        "--stall-timeout",
+        type=positive_float,
+        default=DEFAULT_STALL_TIMEOUT,
+        metavar="SECONDS",
+        help="seconds without audio in the middle of a reply before the next voice speaks "
+        f"the rest (default {DEFAULT_STALL_TIMEOUT:g})",
     )
     # What one client may cost the server (limits.py); a limit past which a client gets
     # an error event and a closed connection.
@@ -369,7 +390,8 @@ def fallback_policy(args: argparse.Namespace, catalog: VoiceCatalog) -> Fallback
     if args.fallback == FALLBACK_OFFLINE:
         voices.append(catalog.resolve(SynthesizeVoice(name=OFFLINE_VOICE_NAME)))
     unique = {voice.name: voice for voice in voices}  # --fallback-voice offline-ar: once
-    return FallbackPolicy(tuple(unique.values()))
+    budget = Budget(args.first_audio_deadline, args.stall_timeout)
+    return FallbackPolicy(tuple(unique.values()), budget)
 
 
 def server_limits(args: argparse.Namespace) -> ServerLimits:
@@ -399,8 +421,15 @@ def _log_voices(args: argparse.Namespace, context: ServerContext) -> None:
             "ends its reply with an error (apt-get install espeak-ng to change that)"
         )
     if context.fallback.voices:
+        budget = context.fallback.budget
+        late = (
+            f", gives no audio within {budget.first_audio:g} s or stops for {budget.stall:g} s"
+            if budget is not None
+            else ""
+        )
         _LOGGER.info(
-            "When a voice fails, the rest of its reply is spoken by: %s",
+            "When a voice fails%s, the rest of its reply is spoken by: %s",
+            late,
             ", ".join(context.fallback.names),
         )
     else:

@@ -31,6 +31,7 @@ from arabic_tts_core.errors import (
     RateLimited,
     TtsError,
 )
+from arabic_tts_core.fallback import FallbackPolicy
 from arabic_tts_core.frontend import is_ssml_format
 from arabic_tts_core.streaming import synthesize_stream
 from wyoming.error import Error
@@ -54,7 +55,6 @@ from .events import (
     synthesize_request,
     synthesize_start_request,
 )
-from .fallback import FallbackPolicy
 from .limits import IdleTimer, ServerLimits
 from .relay import AudioRelay, ClientNotReading
 from .text import ServerText

@@ -71,6 +71,11 @@ class ProviderUnavailable(TtsError):
     code = "provider_unavailable"
 
 
+class CircuitOpen(ProviderUnavailable):
+    """Every way to reach the provider failed recently and is being checked in the
+    background (breaker.py): skipped at once so the next voice can speak."""
+
+
 class ProviderError(TtsError):
     """The provider reported an internal error or sent something we cannot use."""
 
