@@ -81,8 +81,14 @@ async def test_hamsa_speaks_over_wss_with_the_given_context(
     ssl_used: list[object],
 ) -> None:
     context = client_context(ca)
+    # Unpaced, so the replacement below is a socket (not the REST stream).
+    hamsa.connect_min_interval = None
     client = HamsaClient(
-        "hamsa-key", ws_url=hamsa.ws_url, api_url=hamsa.api_url, ssl_context=context
+        "hamsa-key",
+        ws_url=hamsa.ws_url,
+        api_url=hamsa.api_url,
+        ssl_context=context,
+        connect_interval=0,
     )
     try:
         assert hamsa.ws_url.startswith("wss://")
@@ -144,6 +150,34 @@ async def test_verification_stays_on(hamsa: FakeHamsa) -> None:
     finally:
         await client.close()
     assert hamsa.connections == []
+
+
+async def test_a_refused_certificate_on_a_rest_stream_is_unavailable_not_bad_audio(
+    hamsa: FakeHamsa, faseeh: FakeFaseeh
+) -> None:
+    """aiohttp's certificate error is also a ValueError: it must read as an unreachable
+    provider (so the fallback speaks and the breaker opens), not as unreadable audio."""
+    stranger = client_context(make_ca())
+    hamsa_client = HamsaClient(
+        "hamsa-key",
+        ws_url="ws://127.0.0.1:9/never",  # no socket: the REST stream is all there is
+        api_url=hamsa.api_url,
+        ssl_context=stranger,
+    )
+    faseeh_client = FaseehClient(
+        "faseeh-key", api_url=faseeh.api_url, ssl_context=stranger, transport="rest"
+    )
+    try:
+        hamsa_client.breakers["websocket"].failed("test: the socket is resting")
+        with pytest.raises(ProviderUnavailable, match="cannot reach Hamsa"):
+            await collect(hamsa_client.synthesize(TEXT, HamsaVoiceSettings()))
+        settings = FaseehVoiceSettings(voice_id="ar-najdi-male-2", model_id="faseeh-v1-preview")
+        with pytest.raises(ProviderUnavailable, match="cannot reach Faseeh"):
+            await collect(faseeh_client.synthesize(TEXT, settings))
+    finally:
+        await hamsa_client.close()
+        await faseeh_client.close()
+    assert hamsa.rest_requests == [] and faseeh.rest_requests == []
 
 
 async def test_without_a_context_one_default_is_built_once(

@@ -10,8 +10,13 @@ code can be tested against every variant without the real service:
   answers 404; any known name speaks in any dialect, an unknown name gets "aborted";
 - every error text the real service is known to send (WebSocket payloads through
   `Fault.error`, REST `{"code", "message"}` bodies through `rest_errors`);
-- a connection-rate limit (`connect_min_interval`): a connection opened too soon after
-  the previous one answers its first request with one 640-byte frame, then `end`.
+- a connection-rate limit (`connect_min_interval`, on by default: 1 s): a connection
+  opened too soon after the previous one answers its first request with one 640-byte
+  frame, then `end`;
+- the REST stream `POST /v1/realtime/tts-stream` (Hamsa's own LiveKit plugin's transport):
+  `Authorization: Token`, `{speaker, dialect, text, mulaw}`, chunked PCM16 at 16 kHz
+  paced as the socket's frames are, errors as `{"code", "message"}`; `rest_faults` are
+  its one-shot faults (`stall_after_bytes`, `drop_after_bytes`).
 """
 
 from __future__ import annotations
@@ -45,6 +50,9 @@ from .server import (
 )
 
 WS_PATH = "/v1/realtime/ws"
+TTS_STREAM_PATH = "/v1/realtime/tts-stream"
+# Connections opened closer together than this answer their first request with 640 bytes.
+DEFAULT_CONNECT_MIN_INTERVAL = 1.0
 MAX_TEXT_CHARS = 2000
 SHORT_REPLY_BYTES = 640
 PROJECT_ID = "project-1"
@@ -164,10 +172,12 @@ class FakeHamsa(FakeServerBase[ConnRecord, HamsaConn]):
         self.rest_errors: dict[str, tuple[int, dict[str, Any]]] = {}
         # Connection-rate limit: a connection opened less than this many seconds after the
         # previous one answers its first request with one 640-byte frame, then `end`.
-        self.connect_min_interval: float | None = None
+        self.connect_min_interval: float | None = DEFAULT_CONNECT_MIN_INTERVAL
+        self.rest_faults: list[Fault] = []  # one-shot faults of the REST stream
         self._last_accept: float | None = None
-        # Recordings. Each request is its payload plus `connection_index` and `voice_name`
-        # (the speaker name the fake resolved, ids included; None if refused).
+        # Recordings. Each request is its payload plus `transport` ("websocket" or "rest"),
+        # `connection_index` (None over REST) and `voice_name` (the speaker name the fake
+        # resolved, ids included; None if refused).
         self.requests: list[dict[str, Any]] = []
         self.short_replies: list[int] = []  # connection index of every 640-byte reply
 
@@ -199,6 +209,7 @@ class FakeHamsa(FakeServerBase[ConnRecord, HamsaConn]):
         app.router.add_post("/v2/tts/voices/custom/preload", self._preload_handler)
         app.router.add_get("/v2/tts/voices/catalog", self._catalog_handler)
         app.router.add_get("/v2/tts/voices", self._voices_handler)
+        app.router.add_post(TTS_STREAM_PATH, self._tts_stream_handler)
 
     def _forced_response(self, status: int) -> web.Response:
         """Hamsa's `{"code", "message"}` body (plus `success: false`)."""
@@ -294,6 +305,55 @@ class FakeHamsa(FakeServerBase[ConnRecord, HamsaConn]):
             }
         )
 
+    async def _tts_stream_handler(self, request: web.Request) -> web.StreamResponse:
+        """The REST stream: validated like a socket request, then paced chunked PCM."""
+        key = self._rest_key(request)
+        if key is None:
+            return _unauthorized()
+        if (forced := self.rest_errors.get(request.path)) is not None:
+            status, body = forced
+            return web.json_response(body, status=status)
+        try:
+            payload = await request.json()
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            return _error(400, INVALID_PAYLOAD_MESSAGE)
+        voice_name = self._speaker_name(payload.get("speaker"))
+        self.requests.append(
+            {**payload, "transport": "rest", "connection_index": None, "voice_name": voice_name}
+        )
+        if key in self.empty_wallet_keys:
+            return _error(402, INSUFFICIENT_FUNDS_MESSAGE)
+        if (problem := self._validate(payload, voice_name)) is not None:
+            return _error(400, problem)
+        text: str = payload["text"]
+        if self.timing is not None:
+            self.timing.request(text)
+        fault = self.rest_faults.pop(0) if self.rest_faults else None
+        header, audio, bytes_per_second = self._render(payload)
+        response = web.StreamResponse(status=200, headers={"Content-Type": "audio/wav"})
+        response.enable_chunked_encoding()
+        await self._rest_body(
+            request,
+            response,
+            header=header,
+            audio=audio,
+            text=text,
+            bytes_per_second=bytes_per_second,
+            frame_sizes=self.frame_sizes,
+            fault=fault,
+        )
+        return response
+
+    def rest_tts_requests(self) -> list[dict[str, Any]]:
+        """The requests that came over the REST stream."""
+        return [r for r in self.requests if r["transport"] == "rest"]
+
+    def socket_requests(self) -> list[dict[str, Any]]:
+        """The requests that came over the WebSocket."""
+        return [r for r in self.requests if r["transport"] == "websocket"]
+
     # ----------------------------------------------------------------- WebSocket
 
     def _new_record(self, request: web.Request, basics: ConnBasics) -> ConnRecord:
@@ -343,7 +403,12 @@ class FakeHamsa(FakeServerBase[ConnRecord, HamsaConn]):
         conn.record.requests.append(payload)
         voice_name = self._speaker_name(payload.get("speaker"))
         self.requests.append(
-            {**payload, "connection_index": conn.record.index, "voice_name": voice_name}
+            {
+                **payload,
+                "transport": "websocket",
+                "connection_index": conn.record.index,
+                "voice_name": voice_name,
+            }
         )
         await self._tts(conn, payload, voice_name)
 
@@ -401,9 +466,10 @@ class FakeHamsa(FakeServerBase[ConnRecord, HamsaConn]):
             self.timing.request(text)
         throttled = conn.record.throttled and conn.answered == 0
         conn.answered += 1
-        fault = self.faults.pop(0) if self.faults else None
-        if throttled:
-            fault = Fault.short_reply()
+        if throttled:  # the glitch comes first; a queued fault waits for the next request
+            fault: Fault | None = Fault.short_reply()
+        else:
+            fault = self.faults.pop(0) if self.faults else None
         header, audio, bytes_per_second = self._render(payload)
         if fault is not None and fault.kind == "close":
             await self._close(conn, fault.code, fault.reason)
@@ -453,6 +519,7 @@ __all__ = [
     "ABORTED_MESSAGE",
     "ACCEPTED_DIALECTS",
     "ACK_MESSAGE",
+    "DEFAULT_CONNECT_MIN_INTERVAL",
     "DIALECTS",
     "DIALECT_TAGS",
     "END_MESSAGE",
@@ -468,6 +535,7 @@ __all__ = [
     "RATE_LIMIT_BODY",
     "RATE_LIMIT_MESSAGE",
     "SPEAKER_REQUIRED_BODY",
+    "TTS_STREAM_PATH",
     "UNAUTHORIZED_BODY",
     "USAGE_LIMIT_MESSAGE",
     "WS_PATH",

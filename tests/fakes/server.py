@@ -159,6 +159,7 @@ class FakeServerBase[R: ConnRecordLike, C: Conn[Any]](ABC):
         self._live: set[C] = set()
         self._handlers_done: list[asyncio.Event] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._http_peers: set[Any] = set()  # REST connections seen (keep-alive reuse)
 
     # ----------------------------------------------------------------- provider hooks
 
@@ -264,6 +265,7 @@ class FakeServerBase[R: ConnRecordLike, C: Conn[Any]](ABC):
                 if override is not None:
                     return self._forced_response(override)
                 return await handler(request)
+            await self._new_connection_delay(request)
             body: Any = None
             if request.can_read_body:
                 raw = await request.read()
@@ -337,6 +339,17 @@ class FakeServerBase[R: ConnRecordLike, C: Conn[Any]](ABC):
             return ws
         finally:
             done.set()
+
+    async def _new_connection_delay(self, request: web.Request) -> None:
+        """`handshake_delay` on the first request of each new HTTP connection: what TCP
+        and TLS set-up cost a REST client that has no keep-alive connection to reuse."""
+        if self.handshake_delay <= 0 or request.transport is None:
+            return
+        peer = request.transport.get_extra_info("peername")
+        if peer in self._http_peers:
+            return
+        self._http_peers.add(peer)
+        await self._rest_sleep(self.handshake_delay)
 
     def _ws_key(self, request: web.Request) -> tuple[str | None, str | None]:
         """Key from `key_header` (preferred) or `?key_query=`, and how it came."""
@@ -424,6 +437,69 @@ class FakeServerBase[R: ConnRecordLike, C: Conn[Any]](ABC):
                 self.timing.frame(text, offset, len(frame))
             await send(frame)
             offset += len(frame)
+
+    async def _rest_body(
+        self,
+        request: web.Request,
+        response: web.StreamResponse,
+        *,
+        header: bytes,
+        audio: bytes,
+        text: str,
+        bytes_per_second: int,
+        frame_sizes: list[int],
+        fault: FaultBase | None,
+    ) -> bool:
+        """Stream a REST reply's body as the sockets pace theirs; True if it completed.
+
+        With a `*_after_bytes` fault only the first `fault.n` audio bytes are sent, then
+        the reply stalls until the client leaves (`stall_after_bytes`) or the connection
+        is reset (`drop_after_bytes`).
+        """
+        if fault is not None:
+            audio = audio[: fault.n]
+        try:
+            await response.prepare(request)
+            await self._rest_sleep(self.first_audio_delay)
+            if header:
+                await response.write(header)
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            offset = 0
+            for i, frame in enumerate(split_frames(audio, frame_sizes)):
+                if i:
+                    factor = self.realtime_factor
+                    if factor:
+                        due = frame_due(start, offset, bytes_per_second, factor)
+                        await self._rest_sleep(due - loop.time())
+                    else:
+                        await self._rest_sleep(self.frame_interval)
+                if self.timing is not None:
+                    self.timing.frame(text, offset, len(frame))
+                await response.write(frame)
+                offset += len(frame)
+            if fault is None:
+                await response.write_eof()
+                return True
+            if fault.kind == "stall_after_bytes":
+                while request.transport is not None and not request.transport.is_closing():
+                    if self._stopping.is_set():
+                        break
+                    await asyncio.sleep(0.02)
+            elif request.transport is not None:
+                request.transport.abort()
+        except (ConnectionError, RuntimeError):
+            pass  # the client left (or the fake stopped): nothing more to send
+        return False
+
+    async def _rest_sleep(self, delay: float) -> None:
+        """Sleep `delay` seconds, or less if the fake is stopping."""
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._stopping.wait()
+        else:
+            await asyncio.sleep(0)
 
     async def _end_cut_short(self, conn: C, fault: FaultBase) -> NoReturn:
         """Finish a `*_after_bytes` fault once its bytes are out: close, drop or stall."""

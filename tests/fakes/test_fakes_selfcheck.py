@@ -17,6 +17,7 @@ from .faseeh import FakeFaseeh
 from .faseeh import Fault as FaseehFault
 from .hamsa import (
     ABORTED_MESSAGE,
+    DEFAULT_CONNECT_MIN_INTERVAL,
     INSUFFICIENT_FUNDS_MESSAGE,
     INVALID_FORMAT_MESSAGE,
     INVALID_PAYLOAD_MESSAGE,
@@ -28,6 +29,7 @@ from .hamsa import (
     RATE_LIMIT_BODY,
     RATE_LIMIT_MESSAGE,
     SPEAKER_REQUIRED_BODY,
+    TTS_STREAM_PATH,
     USAGE_LIMIT_MESSAGE,
     FakeHamsa,
     Fault,
@@ -148,6 +150,7 @@ async def test_hamsa_faults_and_validation_keep_socket_open() -> None:
 async def test_hamsa_close_drop_idle_wallet() -> None:
     async with FakeHamsa(empty_wallet_keys={"broke"}) as fake:
         fake.send_info = False
+        fake.connect_min_interval = None  # the connection-rate limit is checked below
         fake.faults = [Fault.close(4500, "internal"), Fault.drop_after_bytes(100)]
         url = f"{fake.ws_url}?api_key=hamsa-key"
         async with connect(url) as ws:
@@ -362,6 +365,56 @@ async def test_hamsa_connection_rate_limit_gives_a_640_byte_first_reply() -> Non
                 assert b"".join(frames) == pcm_for_text(TEXT, 16000)
         assert [c.throttled for c in fake.connections] == [False, True, False]
         assert fake.short_replies == [1]
+
+
+async def test_hamsa_rate_limit_is_on_by_default_and_keeps_queued_faults() -> None:
+    """Connections opened less than 1 s apart glitch unless a test says otherwise; the
+    glitch does not eat a fault queued for the next real reply."""
+    async with FakeHamsa() as fake:
+        assert fake.connect_min_interval == DEFAULT_CONNECT_MIN_INTERVAL == 1.0
+        fake.send_info = False
+        fake.faults = [Fault.error("boom")]
+        headers = {"X-Api-Key": "hamsa-key"}
+        async with (
+            connect(fake.ws_url, additional_headers=headers),
+            connect(fake.ws_url, additional_headers=headers) as second,
+        ):
+            await second.send(tts())
+            _, frames = await hamsa_reply(second)
+            assert frames == [pcm_for_text(TEXT, 16000)[:640]]
+            await second.send(tts())
+            messages, _ = await hamsa_reply(second)
+            assert messages[-1] == {"type": "error", "payload": {"message": "boom"}}
+        assert [c.throttled for c in fake.connections] == [False, True]
+
+
+async def test_hamsa_rest_stream_speaks_like_the_socket_and_plays_its_faults() -> None:
+    """POST /v1/realtime/tts-stream: Token auth, the socket's validation, chunked PCM at
+    16 kHz (the same bytes), {code, message} errors, and one-shot stall/drop faults."""
+    async with FakeHamsa() as fake, aiohttp.ClientSession() as session:
+        url = f"{fake.api_url}{TTS_STREAM_PATH}"
+        auth = {"Authorization": "Token hamsa-key"}
+        body = {"speaker": "Mariam", "dialect": "egy", "text": TEXT, "mulaw": False}
+        async with session.post(url, json=body, headers=auth) as resp:
+            assert resp.status == 200
+            assert await resp.read() == pcm_for_text(TEXT, 16000)
+        async with session.post(url, json=body) as resp:
+            assert (resp.status, (await resp.json())["code"]) == (401, 401)
+        unknown = {**body, "speaker": "Nobody"}
+        async with session.post(url, json=unknown, headers=auth) as resp:
+            assert (resp.status, (await resp.json())["message"]) == (400, ABORTED_MESSAGE)
+        fake.rest_faults = [Fault.drop_after_bytes(100)]
+        with pytest.raises(aiohttp.ClientPayloadError):
+            async with session.post(url, json=body, headers=auth) as resp:
+                await resp.read()
+        fake.rest_faults = [Fault.stall_after_bytes(200)]
+        async with session.post(url, json=body, headers=auth) as resp:
+            assert len(await resp.content.readexactly(200)) == 200
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.2):
+                    await resp.content.read(1)
+    assert [r["transport"] for r in fake.requests] == ["rest"] * 4
+    assert [r["voice_name"] for r in fake.requests] == ["Mariam", None, "Mariam", "Mariam"]
 
 
 async def test_hamsa_realtime_pacing_and_timing_log() -> None:

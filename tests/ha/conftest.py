@@ -83,8 +83,10 @@ async def _unload_all(hass: HomeAssistant) -> None:
 
 @pytest.fixture
 async def hamsa(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[FakeHamsa]:
-    """A running fake Hamsa; entries are unloaded before it stops."""
+    """A running fake Hamsa; entries are unloaded before it stops. Unpaced like the
+    client here (``unpaced_hamsa``): no connection-rate glitch either."""
     fake = FakeHamsa(valid_keys={HAMSA_KEY})
+    fake.connect_min_interval = None
     await fake.start()
     try:
         yield fake

@@ -66,6 +66,7 @@ async def tls_fakes(
 ) -> AsyncGenerator[tuple[FakeHamsa, FakeFaseeh]]:
     """Both fakes on wss:// and https:// (their certificates are made before detection)."""
     hamsa, faseeh = FakeHamsa(valid_keys={HAMSA_KEY}), FakeFaseeh(valid_keys={FASEEH_KEY})
+    hamsa.connect_min_interval = None  # unpaced, as every HA test (conftest.unpaced_hamsa)
     for fake in (hamsa, faseeh):
         fake.tls = server_context(ca)
         await fake.start()

@@ -39,6 +39,9 @@ def _loopback(socket_enabled: None, monkeypatch: pytest.MonkeyPatch) -> None:
 async def hamsa() -> AsyncIterator[FakeHamsa]:
     """Fake Hamsa: HAMSA_KEY works, EMPTY_WALLET_KEY is accepted but has no credit."""
     async with FakeHamsa(valid_keys={HAMSA_KEY}, empty_wallet_keys={EMPTY_WALLET_KEY}) as fake:
+        # The probes run unpaced (--hamsa-connect-interval 0); the one test of the
+        # connection-rate limit sets its own (test_probe_modes.py).
+        fake.connect_min_interval = None
         yield fake
 
 

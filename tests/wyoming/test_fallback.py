@@ -401,6 +401,7 @@ async def test_provider_restart_is_invisible_not_a_fallback(
     """A provider instance restart makes every pooled socket answer 1001: the one retry
     goes to a new connection, so the cloud voice speaks (issue 12, item 5). Unpaced, so
     the three replies below hold three pooled sockets (pacing: tests/core)."""
+    fake_hamsa.connect_min_interval = None  # unpaced on purpose: no rate limit either
     server_with_defaults = (await start_server("--hamsa-connect-interval", "0")).port
     fake_hamsa.frame_interval = 0.005
     warm_texts = [f"{TEXT} رقم {number}" for number in range(3)]

@@ -30,7 +30,8 @@ async def test_each_provider_says_once_how_it_speaks(
     [hamsa] = lines(output, "Hamsa: speaking")
     assert "key in the X-Api-Key header; first connection opened in " in hamsa
     assert "pool 1, a new connection at most every 0.5 s" in hamsa
-    assert "a 640-byte reply retried up to 2 times (1 s pause without a warm connection)" in hamsa
+    assert "a request with no warm connection free goes over the REST stream at once" in hamsa
+    assert "the retry of a 640-byte reply, up to 2 times" in hamsa
     assert f"voices by catalogue id ({len(fake_hamsa.catalog)} known)" in hamsa
     [faseeh] = lines(output, "Faseeh: speaking")
     assert faseeh.endswith(

@@ -14,7 +14,7 @@ from typing import Any
 from arabic_tts_core.faseeh import REGIONS, TRANSPORT_REST, TRANSPORT_WEBSOCKET
 from arabic_tts_core.faseeh_transport import FIRST_AUDIO_LIMIT
 from arabic_tts_core.faseeh_ws import MAX_QUIET_AFTER_FINAL, QUIET_AFTER_FINAL
-from arabic_tts_core.hamsa import DEFAULT_RETRY_PAUSE, SHORT_REPLY_RETRIES
+from arabic_tts_core.hamsa import SHORT_REPLY_RETRIES
 
 from .config import FaseehProbeConfig, HamsaProbeConfig
 from .report import OK, REFUSED, SKIPPED, ProviderReport, Step, Verdict
@@ -239,7 +239,7 @@ def hamsa_verdict(report: ProviderReport, config: HamsaProbeConfig, synthesis_ra
         "pool": config.pool_size,
         "connect_interval_s": config.connect_interval,
         "short_reply_retries": SHORT_REPLY_RETRIES,
-        "retry_pause_s": DEFAULT_RETRY_PAUSE,
+        "short_reply_retry": "at once, on another warm connection or the REST stream",
         "voice": f"{speaker} ({dialect})",
         "catalogue_ids": ids,
     }
@@ -285,7 +285,8 @@ def hamsa_verdict(report: ProviderReport, config: HamsaProbeConfig, synthesis_ra
         if speaking.data.get("implausibly_short"):
             reasons.append(
                 "the reply was implausibly short (Hamsa's 640-byte glitch): the server retries "
-                f"such replies up to {SHORT_REPLY_RETRIES} times on another connection; run the "
+                f"such replies up to {SHORT_REPLY_RETRIES} times, at once, on another warm "
+                "connection or over the REST stream; run the "
                 "probe again, and report it if it repeats"
             )
         elif not can_speak:

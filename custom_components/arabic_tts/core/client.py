@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import aiohttp
 
+from .breaker import FIRST_BACKOFF
 from .rest import request_json
 
 
@@ -17,6 +18,8 @@ class CloudClient:
     left out of ``repr`` so it cannot reach a log line by accident. ``ssl_context`` is the
     caller's shared TLS context (built once, outside the event loop) for ``wss://`` and
     for the REST session this client creates itself; a given ``session`` keeps its own.
+    ``breaker_backoff`` is the first pause before a transport that failed is checked
+    again (breaker.py; doubled each time it fails again).
     """
 
     provider_name: ClassVar[str] = "provider"
@@ -35,6 +38,7 @@ class CloudClient:
         connect_timeout: float = 10.0,
         max_idle: int | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        breaker_backoff: float = FIRST_BACKOFF,
     ) -> None:
         self._api_key = api_key
         self.ssl_context = ssl_context
@@ -45,6 +49,8 @@ class CloudClient:
         self.provider_timeout = provider_timeout
         self.connect_timeout = connect_timeout
         self.max_idle = max_idle or self.default_max_idle
+        # The first pause before a failed transport is checked again (breaker.py).
+        self.breaker_backoff = breaker_backoff
         self._setup()
 
     def _setup(self) -> None:
@@ -62,13 +68,17 @@ class CloudClient:
     def _rest_headers(self) -> dict[str, str]:
         raise NotImplementedError
 
-    async def _rest(self, method: str, path: str, what: str, **options: Any) -> Any:
-        """One REST call to the provider's API base, errors mapped onto TtsError."""
+    def http_session(self) -> aiohttp.ClientSession:
+        """The shared REST session (made on first use when none was given)."""
         if self._session is None:
             connector = aiohttp.TCPConnector(ssl=self.ssl_context or True)
             self._session = aiohttp.ClientSession(connector=connector)
+        return self._session
+
+    async def _rest(self, method: str, path: str, what: str, **options: Any) -> Any:
+        """One REST call to the provider's API base, errors mapped onto TtsError."""
         return await request_json(
-            self._session,
+            self.http_session(),
             method,
             f"{self._api_url}{path}",
             provider=self.provider_name,

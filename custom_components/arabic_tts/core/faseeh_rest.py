@@ -119,10 +119,6 @@ class FaseehRest:
             raise ProviderTimeout(
                 f"Faseeh sent no audio for {provider_timeout:g} s", provider=PROVIDER
             ) from None
-        except ValueError as err:  # a WAV header we cannot use
-            raise ProviderError(
-                f"Faseeh sent audio we cannot read: {err}", provider=PROVIDER
-            ) from None
         except aiohttp.ClientError as err:
             if yielded:
                 raise ProviderUnavailable(
@@ -134,6 +130,11 @@ class FaseehRest:
                 ProviderUnavailable(
                     f"cannot reach Faseeh ({type(err).__name__})", provider=PROVIDER
                 )
+            ) from None
+        except ValueError as err:  # a WAV header we cannot use (after ClientError: some
+            # of aiohttp's, such as a refused certificate, are ValueErrors too)
+            raise ProviderError(
+                f"Faseeh sent audio we cannot read: {err}", provider=PROVIDER
             ) from None
 
     async def _error(self, response: aiohttp.ClientResponse) -> Exception:

@@ -1,9 +1,29 @@
-"""Hamsa: streaming WebSocket TTS plus the REST calls around it.
+"""Hamsa: streaming TTS over warm WebSockets (or its REST stream), plus the REST calls
+around it.
 
 One socket carries many requests strictly one after another (frames carry no request
 id), so each request borrows a warm socket from the pool and gives it back after ``end``.
-The pool opens connections at a measured pace (``connect_interval``): Hamsa is suspected
-of answering bursts of new connections with a useless 640-byte reply.
+
+The connection policy (providers.md: Hamsa is suspected of answering bursts of new
+connections with a useless 640-byte reply; the time budget comes first):
+
+- **Warm sockets ahead of demand.** ``pool_size`` sockets are kept open before any
+  request needs them; the pool opens and replaces them in the background, never two
+  less than ``connect_interval`` apart (the evidence: "4 fresh connections within ~20
+  seconds" preceded the glitch; a retry on a new connection 1-2 s later fixed ~95 %).
+- **A request never waits for a paced connection.** It takes an idle warm socket; with
+  none idle (a burst, start-up, a socket just discarded) it goes over Hamsa's REST stream
+  at once (hamsa_rest.py: the transport Hamsa's own plugin uses, on keep-alive HTTP
+  connections, no WebSocket opened). Only when REST is resting too does it wait for a
+  socket (one given back, or the next paced one); with a voice to fall back on, the
+  fallback chain ends that wait at its deadline.
+- **A 640-byte reply** is retried at once on another idle socket, else over REST; the
+  socket that gave it is kept (it is not broken, and closing it would cost a new
+  connection later).
+- **Breakers** (breaker.py): a transport that timed out, dropped, could not connect or
+  missed the reply's deadline is skipped at once by the next requests while a free check
+  (a socket that opens and greets; the key check over REST) watches for its return; a
+  WebSocket handshake slower than the first-audio deadline counts as such a failure.
 """
 
 from __future__ import annotations
@@ -21,12 +41,16 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from .audio import PcmChunk
+from .breaker import Breaker, Breakers
+from .budget import DEFAULT_FIRST_AUDIO_DEADLINE, current_attempt, note_transport
 from .client import CloudClient
 from .errors import (
     AuthFailed,
     BadRequest,
+    CircuitOpen,
     InsufficientFunds,
     ProviderError,
+    ProviderTimeout,
     ProviderUnavailable,
     TtsError,
     UnknownVoice,
@@ -41,6 +65,7 @@ from .hamsa_reply import (
     ShortReply,
     exchange,
 )
+from .hamsa_rest import HamsaRest
 from .hamsa_voices import (
     HAMSA_DEFAULT_DIALECT,
     HAMSA_DEFAULT_SPEAKER,
@@ -52,7 +77,7 @@ from .redact import redact_error
 from .rest import dicts_under
 from .text import iter_for_limit
 from .voices import HAMSA, Voice
-from .websocket import RetryBeforeAudio, close_code, open_websocket
+from .websocket import RetryBeforeAudio, close_code, close_quietly, open_websocket
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,13 +90,17 @@ MAX_TEXT_CHARS = 2000
 # overlap, and gives a retry after a 640-byte reply another warm socket at once.
 DEFAULT_POOL_SIZE = 2
 # Never two new connections closer than this: one team saw 640-byte replies after "4 fresh
-# connections within ~20 seconds", so at most 3 start in any 20 s.
+# connections within ~20 seconds", so at most 3 start in any 20 s. Only background pool
+# growth waits for it: a request that finds no warm socket goes over REST (see above).
 DEFAULT_CONNECT_INTERVAL = 7.0
-# A 640-byte reply is retried at once on another warm socket; with none, after this pause
-# (then twice as long), as the team that fixed about 95 % of them did (1 s, then 2 s).
-DEFAULT_RETRY_PAUSE = 1.0
 SHORT_REPLY_RETRIES = 2
 CLOSED_RETRIES = 1  # a socket found closed before any audio: once more on a fresh one
+# A WebSocket handshake still under way after this long cannot serve a reply in time:
+# its breaker opens (the first-audio deadline's default).
+SLOW_HANDSHAKE = DEFAULT_FIRST_AUDIO_DEADLINE
+INFO_WAIT = 2.0  # the WebSocket check waits this long for the greeting (``info``)
+TRANSPORT_WEBSOCKET = "websocket"
+TRANSPORT_REST = "rest"
 LIST_PAGE_SIZE = 100
 LIST_MAX_PAGES = 10
 
@@ -86,6 +115,8 @@ __all__ = [
     "DEFAULT_WS_URL",
     "MULAW_RATE",
     "PCM_RATE",
+    "TRANSPORT_REST",
+    "TRANSPORT_WEBSOCKET",
     "HamsaClient",
     "HamsaTransportState",
     "HamsaVoiceSettings",
@@ -118,8 +149,8 @@ class HamsaTransportState:
     pool_size: int
     connect_interval: float
     short_reply_retries: int
-    retry_pause: float
     warm_connections: int
+    rest_requests: int  # requests that went over the REST stream (no warm socket free)
     voice_ids: int  # catalogue ids known: a request names its voice by id (pins the accent)
     ids_refused: bool  # the socket refused ids: names are sent
     first_connection: str | None  # "opened in 85 ms", "failed: …", or None (not yet)
@@ -140,9 +171,9 @@ class HamsaTransportState:
         return (
             f"speaking over the WebSocket (key in the X-Api-Key header; first connection "
             f"{first}); pool {self.pool_size}, a new connection at most every "
-            f"{self.connect_interval:g} s, a 640-byte reply retried up to "
-            f"{self.short_reply_retries} times ({self.retry_pause:g} s pause without a warm "
-            f"connection); {voices}"
+            f"{self.connect_interval:g} s (the pool grows in the background; a request with "
+            "no warm connection free goes over the REST stream at once, and so does the "
+            f"retry of a 640-byte reply, up to {self.short_reply_retries} times); {voices}"
         )
 
 
@@ -171,15 +202,16 @@ class HamsaClient(CloudClient):
         *,
         pool_size: int = DEFAULT_POOL_SIZE,
         connect_interval: float = DEFAULT_CONNECT_INTERVAL,
-        retry_pause: float = DEFAULT_RETRY_PAUSE,
+        slow_handshake: float = SLOW_HANDSHAKE,
         **options: Any,
     ) -> None:
         """``pool_size``: sockets kept open ahead of demand; ``connect_interval``: the
-        least time between two new connections; ``retry_pause``: the wait before a
-        640-byte reply is retried when no other warm socket is free."""
+        least time between two new connections (background growth only);
+        ``slow_handshake``: a handshake still under way after this long opens the
+        WebSocket's breaker."""
         self.pool_size = max(1, pool_size)
         self.connect_interval = max(0.0, connect_interval)
-        self.retry_pause = max(0.0, retry_pause)
+        self.slow_handshake = slow_handshake
         super().__init__(api_key, **options)
 
     def _setup(self) -> None:
@@ -189,6 +221,25 @@ class HamsaClient(CloudClient):
         self._project_id: str | None = None
         self._first_connection: str | None = None
         self._first_connection_done = asyncio.Event()
+        self.rest_requests = 0
+        self.breakers = Breakers()
+        self._ws_breaker = self.breakers.add(
+            TRANSPORT_WEBSOCKET,
+            Breaker(
+                f"{PROVIDER} WebSocket",
+                check=self._check_socket,
+                first_backoff=self.breaker_backoff,
+            ),
+        )
+        self._rest_breaker = self.breakers.add(
+            TRANSPORT_REST,
+            Breaker(
+                f"{PROVIDER} REST stream",
+                check=self.validate_key,
+                first_backoff=self.breaker_backoff,
+            ),
+        )
+        self.rest = HamsaRest(self._api_key, self._api_url, self, redact=self._redact_error)
         self._pool = WebSocketPool(
             self._connect,
             name=PROVIDER,
@@ -210,25 +261,48 @@ class HamsaClient(CloudClient):
         self._pool.start_warming()
 
     async def close(self) -> None:
-        """Close sockets, tasks and the HTTP session we own."""
+        """Close sockets, tasks, breaker checks and the HTTP session we own."""
+        await self.breakers.close()
         await self._pool.close()
         await super().close()
 
     async def _connect(self) -> ClientConnection:
         started = time.monotonic()
+        slow = asyncio.get_running_loop().call_later(
+            self.slow_handshake,
+            self._ws_breaker.failed,
+            f"its handshake took longer than {self.slow_handshake:g} s",
+        )
         try:
-            conn = await open_websocket(
-                self._ws_url,
-                headers={"X-Api-Key": self._api_key},
-                provider=PROVIDER,
-                timeout=self.connect_timeout,
-                ssl_context=self.ssl_context,
-            )
+            conn = await self._open_socket()
         except TtsError as err:
             self._first_outcome(f"failed ({err.code}: {err.message})")
+            if isinstance(err, ProviderTimeout | ProviderUnavailable):
+                self._ws_breaker.failed(f"it could not connect ({err.message})")
             raise
+        finally:
+            slow.cancel()
         self._first_outcome(f"opened in {(time.monotonic() - started) * 1000:.0f} ms")
         return conn
+
+    async def _open_socket(self) -> ClientConnection:
+        return await open_websocket(
+            self._ws_url,
+            headers={"X-Api-Key": self._api_key},
+            provider=PROVIDER,
+            timeout=self.connect_timeout,
+            ssl_context=self.ssl_context,
+        )
+
+    async def _check_socket(self) -> None:
+        """The WebSocket's free check: a connection that opens and greets (``info``)."""
+        conn = await self._open_socket()
+        try:
+            with contextlib.suppress(TimeoutError, ConnectionClosed):
+                async with asyncio.timeout(INFO_WAIT):
+                    await conn.recv()
+        finally:
+            await close_quietly(conn)
 
     def _first_outcome(self, outcome: str) -> None:
         if self._first_connection is None:
@@ -255,8 +329,8 @@ class HamsaClient(CloudClient):
             pool_size=self.pool_size,
             connect_interval=self.connect_interval,
             short_reply_retries=SHORT_REPLY_RETRIES,
-            retry_pause=self.retry_pause,
             warm_connections=self._pool.idle_count,
+            rest_requests=self.rest_requests,
             voice_ids=self.voice_book.id_count,
             ids_refused=self.voice_book.ids_refused,
             first_connection=self._first_connection,
@@ -298,29 +372,50 @@ class HamsaClient(CloudClient):
     async def _speak(
         self, request: HamsaRequest, speaker: str, attempts: _Attempts
     ) -> AsyncGenerator[PcmChunk]:
-        """One request, retried (before any audio left) as the failure suggests:
+        """One request over a warm socket or the REST stream (the module docstring says
+        which), retried before any audio left as the failure suggests:
 
-        - a 640-byte reply: on another socket than the one that gave it, at once if one
-          is idle, else after ``retry_pause`` (doubled the second time), up to twice;
-        - a socket found closed: once, on a fresh socket (never another pooled one);
+        - a 640-byte reply: on another idle socket, else over REST, up to twice (the
+          socket that gave it is kept);
+        - a socket found closed: once more, over REST or on a fresh socket (never another
+          pooled one: they may be just as stale after a provider restart);
+        - the REST stream unreachable or silent: once over a socket;
         - "aborted" for a catalogue id we chose: once with the bare name; for a clone:
           preloaded again, once. "Aborted" for a name is a provider error (so a fallback
           voice can speak): Hamsa uses it for passing faults too.
         """
         aside: ClientConnection | None = None  # gave a short reply: not for the retry
         fresh = False
+        rest_failed = False
         while True:
             try:
-                conn, reused = await self._acquire(
-                    fresh=fresh, short_replies=attempts.short_replies
+                # After a 640-byte reply, no new connection at once: that is a burst.
+                way = await self._socket_or_rest(
+                    fresh=fresh, rest=not rest_failed, connect=aside is None
                 )
             finally:
-                # Given back once the retry has another socket (or could not get one).
+                # Given back once the retry has another way (or could not get one).
                 if aside is not None:
                     self._pool.release(aside)
                     aside = None
-            fresh = False
+            if way is None:
+                heard = False
+                try:
+                    async with contextlib.aclosing(self._over_rest(request)) as stream:
+                        async for chunk in stream:
+                            heard = True
+                            yield chunk
+                except (ProviderTimeout, ProviderUnavailable):
+                    if heard or rest_failed:
+                        raise
+                    rest_failed = True
+                    continue
+                self._spoke(request, attempts)
+                return
+            conn, reused = way
             started = time.monotonic()
+            note_transport(self._ws_breaker)
+            heard = False
             try:
                 reply = exchange(
                     conn,
@@ -332,6 +427,9 @@ class HamsaClient(CloudClient):
                 )
                 async with contextlib.aclosing(reply) as stream:
                     async for chunk in stream:
+                        if not heard:
+                            heard = True
+                            self._ws_breaker.succeeded()
                         yield chunk
             except ShortReply as short:
                 attempts.short_replies += 1
@@ -342,39 +440,89 @@ class HamsaClient(CloudClient):
                 aside = conn
                 continue
             except RetryBeforeAudio as retry:
-                await self._pool.discard(conn)
+                self._pool.discard(conn)
                 attempts.closed += 1
                 _LOGGER.debug("Hamsa %s socket failed before audio: %s", _kind(reused), retry.error)
                 if attempts.closed > CLOSED_RETRIES:
+                    self._ws_breaker.failed(f"its sockets closed before replying ({retry.error})")
                     raise retry.error from None
-                fresh = True
+                fresh = True  # for the rest of this request: the pooled sockets may be stale
                 continue
             except Aborted as aborted:
-                await self._pool.discard(conn)
+                self._pool.discard(conn)
                 request = await self._after_abort(aborted, request, speaker, attempts)
                 continue
+            except (ProviderTimeout, ProviderUnavailable) as err:
+                self._pool.discard(conn)
+                self._ws_breaker.failed(err.message.rstrip("."))
+                raise
             except BaseException:
-                await self._pool.discard(conn)
+                self._pool.discard(conn)
                 raise
             self._pool.release(conn)
-            if request.speaker in self._preload_refused:
-                # Its preload was refused, yet it spoke: a built-in voice, not a clone.
-                self.voice_book.mark_builtin(request.speaker)
-            if attempts.by_name:
-                self.voice_book.id_refused()
-                if self.voice_book.ids_refused:
-                    _LOGGER.info("Hamsa refuses catalogue ids as speaker; sending names")
+            self._spoke(request, attempts)
             _LOGGER.debug("Hamsa reply took %.3f s", time.monotonic() - started)
             return
 
-    async def _acquire(self, *, fresh: bool, short_replies: int) -> tuple[ClientConnection, bool]:
-        """A socket for the next attempt (see ``_speak``)."""
-        if short_replies == 0:
-            return await self._pool.acquire(fresh=fresh)
-        if (idle := self._pool.take_idle()) is not None:
-            return idle, True
-        await asyncio.sleep(self.retry_pause * 2 ** (short_replies - 1))
-        return await self._pool.acquire()
+    async def _socket_or_rest(
+        self, *, fresh: bool, rest: bool, connect: bool = True
+    ) -> tuple[ClientConnection, bool] | None:
+        """A socket and whether it was warm, or None for the REST stream.
+
+        If the WebSocket is usable: an idle warm socket or the one the warm-up is opening
+        (``fresh``: never a pooled one), or a new connection if the pace allows one now
+        (not with ``connect`` False: the retry after a 640-byte reply). Else REST at once.
+        Else (REST resting too) a wait for a socket, given back or the next paced one, on
+        whose transport the wait is blamed if the fallback chain gives up on it. With both
+        transports resting and a voice to fall back on: CircuitOpen at once.
+        """
+        ws = self._ws_breaker
+        pool = self._pool
+        ws_admitted = False
+        ready = not fresh and (pool.idle_count or pool.warming_up)
+        if (ready or (connect and pool.can_open_now())) and ws.admit():
+            ws_admitted = True
+            note_transport(ws)
+            if (way := await pool.acquire_now(fresh=fresh, connect=connect)) is not None:
+                return way
+        if rest and self._rest_breaker.admit():
+            return None
+        if ws_admitted or ws.admit() or current_attempt() is None:
+            note_transport(ws)
+            return await pool.acquire(fresh=fresh)
+        raise CircuitOpen(
+            "Hamsa is not used for now: its WebSocket and its REST stream both failed "
+            f"recently ({ws.status.reason}; {self._rest_breaker.status.reason}); they are "
+            "checked in the background.",
+            provider=PROVIDER,
+        )
+
+    async def _over_rest(self, request: HamsaRequest) -> AsyncGenerator[PcmChunk]:
+        """The request over the REST stream, its breaker told how it went."""
+        self.rest_requests += 1
+        breaker = self._rest_breaker
+        note_transport(breaker)
+        heard = False
+        try:
+            async with contextlib.aclosing(self.rest.synthesize(request)) as stream:
+                async for chunk in stream:
+                    if not heard:
+                        heard = True
+                        breaker.succeeded()
+                    yield chunk
+        except (ProviderTimeout, ProviderUnavailable) as err:
+            breaker.failed(err.message.rstrip("."))
+            raise
+
+    def _spoke(self, request: HamsaRequest, attempts: _Attempts) -> None:
+        """What a reply that spoke teaches about its voice."""
+        if request.speaker in self._preload_refused:
+            # Its preload was refused, yet it spoke: a built-in voice, not a clone.
+            self.voice_book.mark_builtin(request.speaker)
+        if attempts.by_name:
+            self.voice_book.id_refused()
+            if self.voice_book.ids_refused:
+                _LOGGER.info("Hamsa refuses catalogue ids as speaker; sending names")
 
     async def _after_abort(
         self, aborted: Aborted, request: HamsaRequest, speaker: str, attempts: _Attempts
@@ -418,7 +566,10 @@ class HamsaClient(CloudClient):
 
     def _payload_error(self, message: str) -> TtsError:
         # Hamsa's words go into the message, which is logged and shown: never the key.
-        return redact_error(error_for_message(message, provider=PROVIDER), [self._api_key])
+        return self._redact_error(error_for_message(message, provider=PROVIDER))
+
+    def _redact_error(self, error: TtsError) -> TtsError:
+        return redact_error(error, [self._api_key])
 
     def _closed_error(self, err: ConnectionClosed, mid_reply: bool) -> TtsError:
         return redact_error(error_for_close(err, mid_reply), [self._api_key])

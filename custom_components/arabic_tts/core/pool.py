@@ -68,7 +68,8 @@ class WebSocketPool:
         self._opened_at: dict[ClientConnection, float] = {}
         self._tasks = BackgroundTasks()
         self._warm_task: asyncio.Task[None] | None = None
-        self._opening: asyncio.Task[ClientConnection] | None = None  # the warm-up's handshake
+        self._opening: asyncio.Task[ClientConnection] | None = None  # the warm-up's open
+        self._warm_handshake = False  # a warm-up's handshake is under way (not its turn)
         self._warm_wanted = False
         self._warm_blocked = False
         self._backoff = 1.0
@@ -116,6 +117,41 @@ class WebSocketPool:
         socket than the one it just used, if there is one."""
         return self._take_idle()
 
+    def can_open_now(self) -> bool:
+        """Whether a new connection may start now without waiting for the pace (none is
+        being opened at its turn, and the last one opened long enough ago)."""
+        if self._closed:
+            return False
+        if self._connect_interval <= 0:
+            return True
+        return not self._turn.locked() and self._pace_delay() <= 0
+
+    @property
+    def warming_up(self) -> bool:
+        """A warm-up handshake is under way (its socket will be idle when it ends); a
+        warm-up still waiting for its turn is not."""
+        return self._warm_handshake
+
+    async def acquire_now(
+        self, *, fresh: bool = False, connect: bool = True
+    ) -> tuple[ClientConnection, bool] | None:
+        """A socket without waiting for the pace, or None: an idle one, or the one a
+        warm-up handshake under way is opening (already part paid), else a new one if
+        ``connect`` and the pace allows it now (``fresh``: only a new one). The caller
+        takes another way on None (the time budget: a request never waits for a paced
+        connection)."""
+        while not fresh:
+            if (idle := self._take_idle()) is not None:
+                return idle, True
+            if not self.warming_up:
+                break
+            # The warm-up files its socket as idle (and says so) before we resume; another
+            # request may take it first, then we look again.
+            await self._wait_for_change(None)
+        if not connect or not self.can_open_now():
+            return None
+        return await self._open_in_use(), False
+
     async def _wait_for_change(self, timeout: float | None) -> None:
         self._changed.clear()
         with contextlib.suppress(TimeoutError):
@@ -153,12 +189,13 @@ class WebSocketPool:
         self._idle.append(conn)
         self._changed.set()
 
-    async def discard(self, conn: ClientConnection) -> None:
-        """Close a socket in an unknown state (mid-reply, after an error)."""
+    def discard(self, conn: ClientConnection) -> None:
+        """Close a socket in an unknown state (mid-reply, after an error), in the
+        background: a close handshake may take seconds, and no request waits for it."""
         self._in_use.discard(conn)
         with contextlib.suppress(ValueError):
             self._idle.remove(conn)
-        await close_quietly(conn)
+        self._tasks.spawn(close_quietly(conn))
         self._ensure_warm()
 
     def start_warming(self) -> None:
@@ -188,7 +225,7 @@ class WebSocketPool:
         if self._connect_interval > 0:
             conn = await self._paced_connect(warm_up=warm_up)
         else:
-            conn = await self._connect_fn()
+            conn = await self._handshake(warm_up=warm_up)
         self._opened_at[conn] = time.monotonic()
         self._tasks.spawn(self._watch(conn))
         return conn
@@ -210,13 +247,20 @@ class WebSocketPool:
                 # Only connections that opened count against the pace: a failure (the
                 # network down, a certificate refused) is reported at once, so the
                 # offline voice can speak instead of waiting for a turn that cannot help.
-                conn = await self._connect_fn()
+                conn = await self._handshake(warm_up=warm_up)
                 self._last_open = asyncio.get_running_loop().time()
                 return conn
             finally:
                 # However the turn ends (opened, failed, cancelled while waiting), whoever
                 # waits for it is woken.
                 self._changed.set()
+
+    async def _handshake(self, *, warm_up: bool) -> ClientConnection:
+        """``connect``; a warm-up's is flagged (see ``warming_up``) until ``_warm`` has
+        filed its socket as idle or given up."""
+        if warm_up:
+            self._warm_handshake = True
+        return await self._connect_fn()
 
     async def _watch(self, conn: ClientConnection) -> None:
         """Notice a socket closing (idle timeout, server restart) and replace it."""
@@ -264,22 +308,29 @@ class WebSocketPool:
             self._opening = self._tasks.spawn(self._open(warm_up=True))
             try:
                 conn = await self._opening
-            except _WarmUpStopped:
-                return
-            except (AuthFailed, InsufficientFunds) as err:
-                _LOGGER.warning("%s: cannot keep a connection warm: %s", self._name, err)
-                self._warm_blocked = True
-                return
-            except TtsError as err:
+            except BaseException as err:
+                self._after_warm_open()
+                if isinstance(err, _WarmUpStopped):
+                    return
+                if isinstance(err, AuthFailed | InsufficientFunds):
+                    _LOGGER.warning("%s: cannot keep a connection warm: %s", self._name, err)
+                    self._warm_blocked = True
+                    return
+                if not isinstance(err, TtsError):
+                    raise
                 _LOGGER.debug("%s: warm connection failed (%s); retrying", self._name, err)
                 await asyncio.sleep(self._backoff)
                 self._backoff = min(self._backoff * 2, MAX_WARM_BACKOFF)
                 continue
-            finally:
-                self._opening = None
-                self._changed.set()
             if self._closed:
+                self._after_warm_open()
                 await close_quietly(conn)
                 return
             self._idle.append(conn)
-            self._changed.set()
+            self._after_warm_open()
+
+    def _after_warm_open(self) -> None:
+        """The warm-up's open is over (filed, failed or stopped): waiters look again."""
+        self._opening = None
+        self._warm_handshake = False
+        self._changed.set()

@@ -80,6 +80,30 @@ def _detail(body: Any) -> str:
     return ""
 
 
+def http_error(
+    status: int,
+    body: Any,
+    *,
+    provider: str,
+    what: str,
+    status_errors: dict[int, type[TtsError]] | None = None,
+) -> TtsError:
+    """The error a failed answer (status and JSON body, or None) stands for, with the
+    provider's own words in ``provider_text``; whoever raises it redacts the key first."""
+    detail = _detail(body)
+    if status_errors and status in status_errors:
+        error: TtsError = status_errors[status](
+            f"{provider} refused the request while {what}" + (f": {detail}" if detail else ""),
+            provider=provider,
+        )
+    elif _is_quota(status, body):
+        error = quota_exhausted(detail or "usage limit", provider=provider)
+    else:
+        error = error_for_status(status, detail, provider=provider, what=what)
+    error.provider_text = _provider_text(status, body, detail)
+    return error
+
+
 async def request_json(
     session: aiohttp.ClientSession,
     method: str,
@@ -101,21 +125,13 @@ async def request_json(
                 except ValueError:
                     body = None
                 if response.status >= 400:
-                    detail = _detail(body)
-                    if status_errors and response.status in status_errors:
-                        error_type = status_errors[response.status]
-                        error = error_type(
-                            f"{provider} refused the request while {what}"
-                            + (f": {detail}" if detail else ""),
-                            provider=provider,
-                        )
-                    elif _is_quota(response.status, body):
-                        error = quota_exhausted(detail or "usage limit", provider=provider)
-                    else:
-                        error = error_for_status(
-                            response.status, detail, provider=provider, what=what
-                        )
-                    error.provider_text = _provider_text(response.status, body, detail)
+                    error = http_error(
+                        response.status,
+                        body,
+                        provider=provider,
+                        what=what,
+                        status_errors=status_errors,
+                    )
                     raise redact_error(error, request_secrets(url, headers))
                 return body
     except TimeoutError as err:
