@@ -1,25 +1,31 @@
 """Faseeh's transports against every behaviour of the strict fake: which transport speaks,
-what the fake received, that the audio is byte-exact, and that the key never leaks."""
+what the fake received, that the audio is byte-exact, and that the key never leaks.
+
+No test measures time: each asserts which transport spoke, in which order, and what the
+fake received. The time budget's share for the socket is checked against the fallback
+chain's own deadline (a switch too late would let the fallback voice speak instead)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
-from collections.abc import AsyncIterator, Callable
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
 from custom_components.arabic_tts.core import faseeh_api
-from custom_components.arabic_tts.core.audio import AudioFormat
+from custom_components.arabic_tts.core.audio import AudioFormat, PcmChunk
+from custom_components.arabic_tts.core.breaker import BreakerState
+from custom_components.arabic_tts.core.budget import Budget
 from custom_components.arabic_tts.core.errors import (
     AuthFailed,
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
 )
+from custom_components.arabic_tts.core.fallback import FallbackPolicy, FallbackVoice
 from custom_components.arabic_tts.core.faseeh import (
     FaseehClient,
     FaseehRegion,
@@ -28,6 +34,7 @@ from custom_components.arabic_tts.core.faseeh import (
 )
 from tests.core.helpers import collect, wait_for
 from tests.fakes.audio import pcm_for_text
+from tests.fakes.blackhole import BlackHole
 from tests.fakes.faseeh import CLONE_VOICE, OPAQUE_VOICE, FakeFaseeh, Fault
 
 KEY = "faseeh-secret-key-9a7e"
@@ -57,6 +64,12 @@ async def make(fake: FakeFaseeh) -> AsyncIterator[Callable[..., FaseehClient]]:
     yield factory
     for client in clients:
         await client.close()
+
+
+async def silence(text: str) -> AsyncGenerator[PcmChunk]:
+    """A fallback voice that must never be needed."""
+    raise AssertionError(f"the fallback spoke {text!r}")
+    yield PcmChunk(AudioFormat(24000), b"")  # pragma: no cover
 
 
 def warnings_about_rest(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -159,7 +172,7 @@ async def test_websocket_mode_never_uses_rest(fake: FakeFaseeh, make: Make) -> N
 # --------------------------------------------------------------------------- silent socket
 
 
-async def test_silent_socket_first_request_finishes_over_rest_later_ones_start_at_once(
+async def test_silent_socket_first_request_finishes_over_rest_later_ones_start_there(
     fake: FakeFaseeh, make: Make, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
@@ -169,26 +182,75 @@ async def test_silent_socket_first_request_finishes_over_rest_later_ones_start_a
     await client.socket.pool.wait_warm(5)
     assert client.transport_state.transport == "websocket"  # initConnection was fine
 
-    started = time.monotonic()
     _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
-    first = time.monotonic() - started
     assert pcm == pcm_for_text(TEXT, 24000)
     assert fake.silent_texts == [TEXT]
     assert [g.transport for g in fake.generations] == ["rest"]
-    assert first < 3.0 + 2.0  # within the provider timeout plus a few seconds
     state = client.transport_state
     assert state.transport == "rest"
     assert "no audio within 0.5 s" in state.reason
+    assert client.breakers["websocket"].state is BreakerState.OPEN
+    assert client.breakers["websocket"].status.next_check is None  # for good: no check
 
-    stream = client.synthesize(OTHER, SETTINGS)
-    started = time.monotonic()
-    async with contextlib.aclosing(stream):
-        async for _chunk in stream:
-            break
-    assert time.monotonic() - started < 0.5  # nobody waits for the silent socket again
-    assert fake.silent_texts == [TEXT]
+    _, pcm, _ = await collect(client.synthesize(OTHER, SETTINGS))
+    assert pcm == pcm_for_text(OTHER, 24000)
+    assert fake.silent_texts == [TEXT]  # nobody asked the silent socket again
+    assert [g.transport for g in fake.generations] == ["rest", "rest"]
+    assert len(fake.connections) == 1
     assert len(warnings_about_rest(caplog)) == 1
     await wait_for(lambda: fake.open_connections == 0)  # the silent socket was let go
+
+
+async def test_a_silent_socket_switches_within_the_budget_so_rest_speaks_not_the_fallback(
+    fake: FakeFaseeh, make: Make
+) -> None:
+    """With a voice waiting behind it, the socket gets half of the first-audio deadline
+    (not its own 3 s limit), so REST still speaks the reply in the voice asked for. Were
+    the switch later than the deadline, the fallback voice would speak it."""
+    fake.silent_socket = True
+    # Its own limit alone (10 s) is past the deadline (5 s): only the share saves REST's turn.
+    client = make(provider_timeout=30.0, first_audio_limit=10.0)
+    client.start_warming(SETTINGS)
+    await client.socket.pool.wait_warm(5)
+    chain = FallbackPolicy((FallbackVoice("fallback", silence),), Budget(first_audio=5.0)).chain(
+        FallbackVoice("faseeh", lambda text: client.synthesize(text, SETTINGS))
+    )
+    _, pcm, _ = await collect(chain.speak(TEXT))
+    assert pcm == pcm_for_text(TEXT, 24000)
+    assert chain.failures == []
+    assert fake.silent_texts == [TEXT]
+    assert [g.transport for g in fake.generations] == ["rest"]
+    waited = re.search(r"no audio within ([\d.]+) s", client.transport_state.reason)
+    assert waited is not None and float(waited.group(1)) <= 2.5  # half the deadline, not 10 s
+
+
+async def test_a_socket_that_never_answers_its_handshake_costs_one_share_then_none(
+    fake: FakeFaseeh,
+) -> None:
+    """The socket's address accepts TCP and never answers (REST works): the start-up
+    socket never opens, a request waits for it only its share of the budget before REST
+    speaks, the socket's breaker opens, and the next request goes to REST at once."""
+    async with BlackHole() as hole:
+        client = FaseehClient(
+            KEY, ws_url=hole.ws_url("/ws"), api_url=fake.api_url, provider_timeout=30.0
+        )
+        try:
+            client.start_warming(SETTINGS)
+            await wait_for(lambda: hole.accepted == 1)
+            for text in (TEXT, OTHER):
+                chain = FallbackPolicy((FallbackVoice("x", silence),), Budget(5.0)).chain(
+                    FallbackVoice("faseeh", lambda t: client.synthesize(t, SETTINGS))
+                )
+                _, pcm, _ = await collect(chain.speak(text))
+                assert pcm == pcm_for_text(text, 24000)
+            breaker = client.breakers["websocket"]
+            assert breaker.state is BreakerState.OPEN
+            assert "not ready in time" in breaker.status.reason
+            assert hole.accepted == 1  # the second request did not try the socket
+        finally:
+            await client.close()
+    assert [g.transport for g in fake.generations] == ["rest", "rest"]
+    assert client.transport_state.transport == "websocket"  # a breaker, not for good
 
 
 async def test_silent_socket_in_websocket_mode_times_out(fake: FakeFaseeh, make: Make) -> None:
@@ -240,6 +302,7 @@ async def test_audio_arriving_after_the_quiet_window_never_reaches_the_next_repl
     client = make()
     for _ in range(2):  # past the first replies' longer (learning) window
         await collect(client.synthesize(OTHER, SETTINGS))
+    await wait_for(lambda: client.socket.pool.idle_count == 1)
     fake.frame_sizes = [1201]
     fake.batches = 2
     fake.batch_gap = client.socket.current_quiet + 0.4
@@ -248,9 +311,50 @@ async def test_audio_arriving_after_the_quiet_window_never_reaches_the_next_repl
     await asyncio.sleep(fake.batch_gap + 0.3)  # the late batch lands on the idle socket
     fake.batches = 1
     _, second, _ = await collect(client.synthesize(OTHER, SETTINGS))
-    assert second == pcm_for_text(OTHER, 24000)
+    assert pcm_for_text(OTHER, 24000) == second
     assert client.transport_state.socket_reuse is False
     assert fake.generations[-1].connection_index == 1
+
+
+async def test_the_end_marker_ends_a_reply_at_once_and_its_socket_settles_before_reuse(
+    fake: FakeFaseeh, make: Make
+) -> None:
+    """``{"audio": "", "isFinal": true}`` (the docs' end of a generation) ends the reply
+    at once: the listener's audio-stop does not wait for a quiet window. The socket is
+    reused only once it has settled, and the next reply is exact."""
+    client = make()
+    _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
+    # The reply is over while its socket is still being listened to.
+    assert client.socket.pool.idle_count == 0
+    assert client.socket.pool.settling == 1
+    assert pcm == pcm_for_text(TEXT, 24000)
+    _, pcm, _ = await collect(client.synthesize(OTHER, SETTINGS))  # waits for the settle
+    assert pcm == pcm_for_text(OTHER, 24000)
+    assert [g.connection_index for g in fake.generations] == [0, 0]
+    assert client.socket.end_marker_trusted and client.transport_state.socket_reuse
+
+
+async def test_an_end_marker_on_every_batch_is_learned_and_nothing_leaks(
+    fake: FakeFaseeh, make: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """If an account ends batches with the end marker itself (the evidence allows it),
+    the first such reply ends early, its socket's settle hears the next batch, and from
+    then on replies wait for quiet after the marker: later replies are whole, and no
+    late byte ever starts another reply."""
+    fake.frame_sizes = [1201]
+    fake.batches = 2
+    fake.batch_end_marker = True
+    fake.batch_gap = 0.1  # inside the settle window
+    client = make()
+    _, first, _ = await collect(client.synthesize(TEXT, SETTINGS))
+    assert pcm_for_text(TEXT, 24000).startswith(first)  # cut at the first batch, once
+    await wait_for(lambda: not client.socket.end_marker_trusted)
+    for text in (OTHER, TEXT):
+        _, pcm, _ = await collect(client.synthesize(text, SETTINGS))
+        assert pcm == pcm_for_text(text, 24000)
+    assert client.transport_state.socket_reuse is False
+    assert len({g.connection_index for g in fake.generations}) == 3  # a socket each
+    assert sum("marker ends a batch" in r.getMessage() for r in caplog.records) == 1
 
 
 # --------------------------------------------------------------------------- concurrency
@@ -360,13 +464,30 @@ async def test_live_voice_list_in_the_real_shape(fake: FakeFaseeh, make: Make) -
     assert "cloned voice" in clone.description_en
 
 
-async def test_unreachable_socket_in_auto_finishes_over_rest(fake: FakeFaseeh, make: Make) -> None:
-    client = make(provider_timeout=2.0, connect_timeout=1.0)
+async def test_unreachable_socket_in_auto_finishes_over_rest_until_it_recovers(
+    fake: FakeFaseeh, make: Make
+) -> None:
+    """A socket that cannot be reached opens its breaker (not a switch for good): the
+    request finishes over REST, the next ones go there at once, and once the background
+    check (an initConnection) passes the socket speaks again."""
+    client = make(provider_timeout=2.0, connect_timeout=1.0, breaker_backoff=0.05)
+    real_url = client.socket._ws_url
     client.socket._ws_url = "ws://127.0.0.1:9/nothing"  # a dead address
     _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
     assert pcm == pcm_for_text(TEXT, 24000)
-    assert client.transport_state.transport == "rest"
-    assert "failed before any audio" in client.transport_state.reason
+    breaker = client.breakers["websocket"]
+    assert breaker.state is BreakerState.OPEN
+    assert "cannot reach Faseeh" in breaker.status.reason
+    _, pcm, _ = await collect(client.synthesize(OTHER, SETTINGS))
+    assert pcm == pcm_for_text(OTHER, 24000)
+    client.socket._ws_url = real_url  # the network is back
+    async with asyncio.timeout(20):
+        await breaker.wait_for(BreakerState.HALF_OPEN)
+    _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
+    assert pcm == pcm_for_text(TEXT, 24000)
+    assert breaker.state is BreakerState.CLOSED
+    assert client.transport_state.transport == "websocket"
+    assert [g.transport for g in fake.generations] == ["rest", "rest", "websocket"]
 
 
 async def test_in_band_provider_error_does_not_switch(fake: FakeFaseeh, make: Make) -> None:

@@ -15,14 +15,15 @@ As strict as the evidence (/work/shared/providers.md, protocol-evidence.md §2 a
 
 Knobs reproduce each behaviour seen in the wild: a socket that initialises and accepts
 text but never speaks (``silent_socket``), ``isFinal`` on every batch of a generation
-(``batches``), generation only on ``flush: true`` (``needs_flush``), the combined error
+(``batches``; on its last audio message, or as the documented end marker
+``{"audio": "", "isFinal": true}`` with ``batch_end_marker``: the evidence does not say
+which), generation only on ``flush: true`` (``needs_flush``), the combined error
 frame (``error_shape``), idle sockets that hold one of the plan's concurrency slots
 (``idle_sockets_hold_slots``). Region mismatch: run two instances with different keys.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import json
@@ -45,7 +46,6 @@ from .server import (
     RestRecord,
     forced_status_message,
 )
-from .timing import frame_due
 
 WS_PATH = "/api/v1/websocket/text-to-speech"
 LEGACY_WS_PATH = "/api/v1/text-to-speech"  # the older path shown on the seed page
@@ -216,6 +216,9 @@ class FakeFaseeh(FakeServerBase[ConnRecord, _Conn]):
         self.needs_flush: bool = False  # generate only on `flush: true`
         self.batches: int = 1  # >1: isFinal true at the end of every batch
         self.batch_gap: float = 0.0  # seconds between batches
+        # True: a batch ends with the end marker {"audio": "", "isFinal": true} after its
+        # last audio message; False: its last audio message carries isFinal.
+        self.batch_end_marker: bool = False
         self.error_shape: str = "code"  # "code" {errorCode,...} | "combined" {type,errorCode}
         self.idle_sockets_hold_slots: bool = False
         # REST streaming.
@@ -348,52 +351,18 @@ class FakeFaseeh(FakeServerBase[ConnRecord, _Conn]):
         )
         response = web.StreamResponse(status=200, headers={"Content-Type": content_type})
         response.enable_chunked_encoding()
-        pcm = pcm_for_text(text, rate)
-        if fault is not None:
-            pcm = pcm[: fault.n]
         header = wav_header_streaming(rate) if self.rest_wav_header else b""
-        try:
-            await response.prepare(request)
-            await self._rest_sleep(self.first_audio_delay)
-            if header:
-                await response.write(header)
-            loop = asyncio.get_running_loop()
-            start = loop.time()
-            offset = 0
-            for i, frame in enumerate(split_frames(pcm, self.rest_frame_sizes or self.frame_sizes)):
-                if i:
-                    factor = self.realtime_factor
-                    if factor:
-                        due = frame_due(start, offset, 2 * rate, factor)
-                        await self._rest_sleep(due - loop.time())
-                    else:
-                        await self._rest_sleep(self.frame_interval)
-                if self.timing is not None:
-                    self.timing.frame(text, offset, len(frame))
-                await response.write(frame)
-                offset += len(frame)
-            if fault is None:
-                await response.write_eof()
-                return response, True
-            if fault.kind == "stall_after_bytes":
-                while request.transport is not None and not request.transport.is_closing():
-                    if self._stopping.is_set():
-                        break
-                    await asyncio.sleep(0.02)
-            elif request.transport is not None:
-                request.transport.abort()
-        except (ConnectionError, RuntimeError):
-            pass  # the client left (or the fake stopped): nothing more to send
-        return response, False
-
-    async def _rest_sleep(self, delay: float) -> None:
-        """Sleep `delay` seconds, or less if the fake is stopping."""
-        if delay > 0:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._stopping.wait()
-        else:
-            await asyncio.sleep(0)
+        completed = await self._rest_body(
+            request,
+            response,
+            header=header,
+            audio=pcm_for_text(text, rate),
+            text=text,
+            bytes_per_second=2 * rate,
+            frame_sizes=self.rest_frame_sizes or self.frame_sizes,
+            fault=fault,
+        )
+        return response, completed
 
     # ----------------------------------------------------------------- WebSocket
 
@@ -578,8 +547,9 @@ class FakeFaseeh(FakeServerBase[ConnRecord, _Conn]):
     async def _stream(self, conn: _Conn, text: str, rate: int, fault: Fault | None) -> bool:
         """Send one generation's audio; True if it completed, ConnectionOver if the socket ends.
 
-        With `batches` > 1 the frames are cut into that many batches; the last audio message
-        of every batch but the last carries `isFinal: true`, `batch_gap` apart.
+        With `batches` > 1 the frames are cut into that many batches, `batch_gap` apart;
+        every batch but the last ends with `isFinal: true` on its last audio message, or
+        with the end marker after it (`batch_end_marker`).
         """
         if fault is not None:
             if fault.kind == "close":
@@ -604,8 +574,11 @@ class FakeFaseeh(FakeServerBase[ConnRecord, _Conn]):
             sent += 1
             batch_end = fault is None and sent % per_batch == 0 and sent < frame_count
             audio = base64.b64encode(chunk).decode("ascii")
-            await self._send_json(conn, {"audio": audio, "sampleRate": rate, "isFinal": batch_end})
+            final_here = batch_end and not self.batch_end_marker
+            await self._send_json(conn, {"audio": audio, "sampleRate": rate, "isFinal": final_here})
             if batch_end:
+                if self.batch_end_marker:
+                    await self._send_json(conn, {"audio": "", "sampleRate": rate, "isFinal": True})
                 await self._pause(conn, self.batch_gap)
 
         await self._send_paced(conn, pcm, text, 2 * rate, send_chunk)

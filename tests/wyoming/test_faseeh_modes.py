@@ -60,7 +60,7 @@ MODES = {
         silent,
         "rest",
         ("--provider-timeout", "4"),
-        log=("sent no audio within 2 s", "now speaks over REST"),
+        log=("sent no audio within", "now speaks over REST"),
     ),
     "isfinal-batches": Mode(batches, "websocket", log=("isFinal ends a batch",)),
     "needs-flush": Mode(needs_flush, "websocket"),
@@ -146,19 +146,19 @@ async def first_audio_after(port: int, text: str) -> tuple[float, bytes]:
 async def test_silent_socket_costs_its_wait_once(
     start_server: StartServer, fake_faseeh: FakeFaseeh
 ) -> None:
-    """The first request finishes within --provider-timeout plus a few seconds; the next
-    ones start as fast as a working socket (nothing waits for the silent one again)."""
+    """The first request waits for the silent socket only its share of the time budget,
+    then REST speaks it in the voice asked for (not the offline fallback); the next ones
+    go straight to REST (nothing waits for the silent socket again). Times are the
+    benchmark's (script/bench: "first audio under faults")."""
     fake_faseeh.silent_socket = True
-    server = await start_server("--provider-timeout", "4", hamsa=False)
-    waited, pcm = await first_audio_after(server.port, PLAIN)
-    assert pcm == pcm_for_text(PLAIN, 24000)
-    assert 2.0 <= waited < 4.0 + 3.0
-    for text in (STREAM[0].strip(), STREAM[2]):
-        started_in, pcm = await first_audio_after(server.port, text)
+    server = await start_server(hamsa=False)
+    for text in (PLAIN, STREAM[0].strip(), STREAM[2]):
+        _, pcm = await first_audio_after(server.port, text)
         assert pcm == pcm_for_text(text, 24000)
-        assert started_in < 1.0
     assert fake_faseeh.silent_texts == [PLAIN]
+    assert [g.transport for g in fake_faseeh.generations] == ["rest"] * 3
     assert server.output.count("now speaks over REST") == 1
+    assert "Fallback offline-ar spoke" not in server.output
 
 
 async def test_dialect_and_sample_rate_reach_rest(

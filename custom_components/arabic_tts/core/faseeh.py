@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 
 from .audio import PcmChunk
+from .breaker import FIRST_BACKOFF, Breakers
 from .client import CloudClient
 from .errors import AuthFailed, BadRequest, ProviderError, TtsError
 from .faseeh_api import (
@@ -112,6 +113,7 @@ class FaseehClient(CloudClient):
         region: str = REGION_GLOBAL,
         first_audio_limit: float | None = None,
         region_advice: str = REGION_ADVICE,
+        breaker_backoff: float = FIRST_BACKOFF,
     ) -> None:
         if transport not in TRANSPORTS:
             raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}")
@@ -132,6 +134,7 @@ class FaseehClient(CloudClient):
             connect_timeout=connect_timeout,
             max_idle=max_idle,
             ssl_context=ssl_context,
+            breaker_backoff=breaker_backoff,
         )
         limit = min(FIRST_AUDIO_LIMIT, provider_timeout / 2)
         self.socket = FaseehSocket(api_key, self._ws_url, self)
@@ -143,6 +146,7 @@ class FaseehClient(CloudClient):
             check_key=self.list_models,
             first_audio_limit=first_audio_limit if first_audio_limit is not None else limit,
             context=f"region {self.region.label}",
+            backoff=self.breaker_backoff,
         )
 
     def __repr__(self) -> str:
@@ -156,12 +160,10 @@ class FaseehClient(CloudClient):
         """Which transport this account speaks over, since when, and why."""
         return self._chooser.state
 
-    def http_session(self) -> aiohttp.ClientSession:
-        """The shared REST session (made on first use when none was given)."""
-        if self._session is None:
-            connector = aiohttp.TCPConnector(ssl=self.ssl_context or True)
-            self._session = aiohttp.ClientSession(connector=connector)
-        return self._session
+    @property
+    def breakers(self) -> Breakers:
+        """The socket's and REST's breakers (breaker.py): state, since when, why."""
+        return self._chooser.breakers
 
     def start_warming(self, settings: FaseehVoiceSettings | None = None) -> None:
         """Open and initialise a socket (or check the key over REST) before any request."""

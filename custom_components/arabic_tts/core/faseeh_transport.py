@@ -1,16 +1,22 @@
 """Which transport a Faseeh account speaks over, and the switch from socket to REST.
 
 ``rest`` and ``websocket`` are what they say. ``auto`` starts on the socket, whose
-``initConnection`` is a free check of the key at start-up, and moves the account to REST
-for good (while the client lives; logged once at WARNING with the reason) when:
+``initConnection`` is a free check of the key at start-up, and:
 
-- the socket refuses the key (40101) while REST's free ``/models`` call accepts it;
-- the socket gives no audio within ``first_audio_limit`` seconds of a trigger (a silent
-  socket cannot be told without spending credits: that request finishes over REST, and
-  nobody waits that long a second time);
-- the socket fails before any audio as a transport (unreachable, dropped, unreadable);
-  an error Faseeh reports itself (50001, 42901, …) would be the same over REST and is
-  raised as it is.
+- moves the account to REST for good (while the client lives; logged once at WARNING
+  with the reason) when the socket refuses the key (40101) while REST's free ``/models``
+  call accepts it, or when it gives no audio in time after a trigger (a silent socket
+  cannot be told without spending credits: that request finishes over REST, and nobody
+  waits for it a second time);
+- sends a request over REST at once while the socket's breaker is open (breaker.py):
+  after the socket failed as a transport (unreachable, dropped, unreadable, not ready in
+  time); its background check (an ``initConnection``) brings it back. An error Faseeh
+  reports itself (50001, 42901, …) would be the same over REST and is raised as it is.
+
+"In time" is the socket's share of the time budget (budget.py): half of what is left of
+the first-audio deadline when a voice waits to fall back on (0.5 s by default), so REST's
+own first audio still fits; ``first_audio_limit`` (3 s) without one. That covers a
+start-up whose socket is still being opened: a request waits for it no longer.
 
 A request with a dialect other than ``auto`` goes over REST in ``auto`` (the socket has no
 dialect field; the account stays where it is) and is refused in ``websocket``.
@@ -27,9 +33,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .audio import PcmChunk
+from .breaker import FIRST_BACKOFF, Breaker, Breakers
+from .budget import Attempt, current_attempt, note_transport
 from .errors import (
     AuthFailed,
     BadRequest,
+    CircuitOpen,
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
@@ -51,8 +60,10 @@ _LOGGER = logging.getLogger(__name__)
 
 # A real first audio takes a few hundred milliseconds; a socket silent for this long after
 # a trigger is taken for one that never speaks (the limit never exceeds half the
-# provider timeout).
+# provider timeout). With a voice to fall back on, the budget's share below applies.
 FIRST_AUDIO_LIMIT = 3.0
+# The socket's share of what is left of the first-audio deadline; REST has the rest.
+SOCKET_SHARE = 0.5
 
 CheckKey = Callable[[], Awaitable[object]]
 
@@ -88,8 +99,10 @@ class TransportChooser:
         check_key: CheckKey,
         first_audio_limit: float,
         context: str = "",
+        backoff: float = FIRST_BACKOFF,
     ) -> None:
-        """``context`` is said in the settled line (for example the region)."""
+        """``context`` is said in the settled line (for example the region); ``backoff``
+        is the breakers' first pause before a check (breaker.py)."""
         self.mode = mode
         self._context = context
         self._settings: FaseehVoiceSettings | None = None
@@ -107,6 +120,17 @@ class TransportChooser:
         self._state = TransportState(mode, transport, datetime.now(UTC), reason)
         self._probe: asyncio.Task[None] | None = None
         self._tasks = BackgroundTasks()
+        self.breakers = Breakers()
+        self.socket_breaker = self.breakers.add(
+            TRANSPORT_WEBSOCKET,
+            Breaker(f"{PROVIDER} WebSocket", check=self._check_socket, first_backoff=backoff),
+        )
+        self.rest_breaker = self.breakers.add(
+            TRANSPORT_REST,
+            Breaker(f"{PROVIDER} REST stream", check=check_key, first_backoff=backoff),
+        )
+        if mode == TRANSPORT_REST:
+            self.socket_breaker.retire("the configuration chose REST")
 
     @property
     def state(self) -> TransportState:
@@ -239,56 +263,120 @@ class TransportChooser:
     ) -> AsyncGenerator[PcmChunk]:
         """Speak over the account's transport; in ``auto`` finish over REST if the socket
         cannot (see the module docstring)."""
-        probe = self._probe
-        on_socket = self.mode != TRANSPORT_REST and not settings.needs_rest
-        if on_socket and probe is not None and not probe.done():
-            await asyncio.wait([probe])  # the warm socket (or the switch) is on its way
         if settings.needs_rest and self.mode == TRANSPORT_WEBSOCKET:
             raise BadRequest(
                 f"The Faseeh dialect {settings.dialect!r} needs the REST transport (the "
                 "WebSocket has no dialect); choose transport auto or rest.",
                 provider=PROVIDER,
             )
-        if settings.needs_rest or self.transport == TRANSPORT_REST:
+        attempt = current_attempt()
+        if not self._socket_first(settings, attempt):
             async with contextlib.aclosing(self._rest_stream(text, settings)) as stream:
                 async for chunk in stream:
                     yield chunk
             return
-        limit = self.first_audio_limit if self.mode == TRANSPORT_AUTO else None
+        by = self._socket_deadline(attempt)
+        probe = self._probe
+        if probe is not None and not probe.done():
+            # The warm socket (or the switch) is on its way; a request waits for it
+            # only as long as the socket's share of the budget.
+            loop = asyncio.get_running_loop()
+            await asyncio.wait([probe], timeout=None if by is None else by - loop.time())
+            if not probe.done():
+                self.socket_breaker.failed("it was not ready in time for a request")
+                async with contextlib.aclosing(self._rest_stream(text, settings)) as stream:
+                    async for chunk in stream:
+                        yield chunk
+                return
+            if self.transport == TRANSPORT_REST:
+                async with contextlib.aclosing(self._rest_stream(text, settings)) as stream:
+                    async for chunk in stream:
+                        yield chunk
+                return
         yielded = False
+        breaker = self.socket_breaker
+        note_transport(breaker)
         try:
             socket_stream = self._with_slot_retry(
-                lambda: self.socket.synthesize(text, settings, first_audio_limit=limit)
+                lambda: self.socket.synthesize(text, settings, first_audio_by=by)
             )
             async with contextlib.aclosing(socket_stream) as stream:
                 async for chunk in stream:
-                    yielded = True
+                    if not yielded:
+                        yielded = True
+                        breaker.succeeded()
                     yield chunk
             return
         except SocketSilent as silent:
-            reason = (
-                f"the WebSocket accepted the text but sent no audio within {silent.waited:g} s "
-                "of the trigger"
+            await self._switch_to_rest(
+                f"the WebSocket accepted the text but sent no audio within {silent.waited:.1f} "
+                "s of the trigger"
             )
         except AuthFailed as refused:
             if yielded or self.mode != TRANSPORT_AUTO:
                 raise
             await self._socket_refused_key(refused)  # raises when REST refuses the key too
-            reason = ""
         except (ProviderUnavailable, ProviderTimeout, UnreadableReply) as err:
             # The socket failed as a transport; an error Faseeh reported itself (50001,
             # 42901, ...) is the same over REST and is not a reason to switch.
+            breaker.failed(f"{err.code}: {err.message.rstrip('.')}")
             if yielded or self.mode != TRANSPORT_AUTO:
                 raise
-            reason = f"the WebSocket failed before any audio ({err.code}: {err})"
-        if reason:
-            await self._switch_to_rest(reason)
         async with contextlib.aclosing(self._rest_stream(text, settings)) as stream:
             async for chunk in stream:
                 yield chunk
 
-    def _rest_stream(self, text: str, settings: FaseehVoiceSettings) -> AsyncGenerator[PcmChunk]:
-        return self._with_slot_retry(lambda: self.rest.synthesize(text, settings))
+    def _socket_first(self, settings: FaseehVoiceSettings, attempt: Attempt | None) -> bool:
+        """Whether this request starts on the socket (see the module docstring); raises
+        CircuitOpen when no transport may be used and a voice waits to fall back on."""
+        if self.mode == TRANSPORT_REST or settings.needs_rest or self.transport == TRANSPORT_REST:
+            return False
+        if self.socket_breaker.admit():
+            return True
+        if self.mode == TRANSPORT_WEBSOCKET:
+            if attempt is not None:
+                raise CircuitOpen(
+                    f"Faseeh is not used for now: its WebSocket failed recently "
+                    f"({self.socket_breaker.status.reason}); it is checked in the background.",
+                    provider=PROVIDER,
+                )
+            return True  # nothing else to try: late speech beats none
+        return False
+
+    def _socket_deadline(self, attempt: Attempt | None) -> float | None:
+        """Loop time by which the socket must give audio before REST takes over (auto)."""
+        if self.mode != TRANSPORT_AUTO:
+            return None
+        limit = self.first_audio_limit
+        if attempt is not None:
+            limit = min(limit, attempt.remaining() * SOCKET_SHARE)
+        return asyncio.get_running_loop().time() + limit
+
+    async def _rest_stream(
+        self, text: str, settings: FaseehVoiceSettings
+    ) -> AsyncGenerator[PcmChunk]:
+        """The request over REST, its breaker told how it went (CircuitOpen at once when
+        it rests and a voice waits to fall back on)."""
+        breaker = self.rest_breaker
+        if not breaker.admit() and current_attempt() is not None:
+            raise CircuitOpen(
+                f"Faseeh is not used for now: its REST stream failed recently "
+                f"({breaker.status.reason}); it is checked in the background.",
+                provider=PROVIDER,
+            )
+        note_transport(breaker)
+        yielded = False
+        stream = self._with_slot_retry(lambda: self.rest.synthesize(text, settings))
+        try:
+            async with contextlib.aclosing(stream):
+                async for chunk in stream:
+                    if not yielded:
+                        yielded = True
+                        breaker.succeeded()
+                    yield chunk
+        except (ProviderUnavailable, ProviderTimeout) as err:
+            breaker.failed(f"{err.code}: {err.message.rstrip('.')}")
+            raise
 
     async def _with_slot_retry(
         self, attempt: Callable[[], AsyncGenerator[PcmChunk]]
@@ -317,6 +405,7 @@ class TransportChooser:
         self._state = replace(
             self._state, transport=TRANSPORT_REST, since=datetime.now(UTC), reason=reason
         )
+        self.socket_breaker.retire(reason)
         _LOGGER.warning(
             "Faseeh: this account now speaks over REST instead of the WebSocket: %s. It "
             "stays on REST until restarted (set the transport to rest to skip the socket).",
@@ -324,6 +413,11 @@ class TransportChooser:
         )
         await self.socket.pool.retire()
 
+    async def _check_socket(self) -> None:
+        """The socket's free check: a connection that opens and initialises."""
+        await self.socket.check(self._settings or FaseehVoiceSettings())
+
     async def close(self) -> None:
-        """Cancel and await the probe and every task."""
+        """Cancel and await the probe, every task and the breakers' checks."""
         await self._tasks.cancel_and_wait()  # the probe is one of them
+        await self.breakers.close()

@@ -8,16 +8,21 @@
   ``initConnection``. Plans allow 2, 5 or 10 generations at once and an idle socket may
   hold one of them, so at most one idle socket is kept (the one used last), and an idle
   socket for other settings is closed before a new one is opened.
-- **End of a generation.** ``isFinal`` may mark the end of a batch, not of the generation.
-  After it the reply keeps reading until a quiet window passes with nothing more (1 s for
-  a client's first two replies, while we learn how the account behaves, then 0.3 s).
-  Audio inside that window belongs to the reply; once the account has shown it, the
-  window grows to twice the largest gap seen and no socket is ever reused again (each
-  generation gets a fresh, pre-opened socket), so no byte of one reply can reach another.
-  A reused socket that has anything waiting on it is discarded the same way.
-- **Silence.** With ``first_audio_limit`` set (transport ``auto``), a generation that gives
-  no audio within that many seconds of its trigger raises ``SocketSilent`` so the caller
-  can finish it over REST.
+- **End of a generation.** The docs end a generation with ``{"audio": "", "isFinal":
+  true}``; one integrator saw ``isFinal`` on intermediate batches (providers.md). So:
+  the documented end marker (``isFinal`` with no audio) ends the reply at once, and its
+  socket settles in the background for a quiet window (0.3 s) before anyone reuses it
+  (a request for the same voice waits for that, the rest of the window at most);
+  ``isFinal`` on a message that carries audio is no end marker: the reply keeps reading
+  until the end marker or a quiet window with nothing more (1 s for a client's first two
+  replies, while we learn how the account behaves, then 0.3 s). Audio after an
+  ``isFinal`` (inside a reply, while a socket settles, or waiting on an idle socket) is
+  learned once: the windows grow to twice the largest gap seen and no socket is reused
+  again (each generation gets a fresh, pre-opened socket); audio after the end marker
+  also stops the marker ending replies at once. No byte of one reply reaches another.
+- **Silence.** With ``first_audio_by`` set (transport ``auto``: a loop time), a socket
+  that cannot be opened by then raises ProviderTimeout, and a generation that gives no
+  audio by then raises ``SocketSilent``, so the caller can finish it over REST in time.
 """
 
 from __future__ import annotations
@@ -113,11 +118,19 @@ class SocketPool:
         self._acquiring = 0  # requests opening their own socket right now
         self._retired = False  # the account left the socket: park nothing any more
         self._closed = False
+        # Sockets whose reply ended at the end marker, listened to for a quiet window
+        # before anyone reuses them: socket -> (its settings, the settling task).
+        self._settling: dict[ClientConnection, tuple[FaseehVoiceSettings, asyncio.Task[None]]] = {}
 
     @property
     def idle_count(self) -> int:
         """Open sockets waiting for a request (0 or 1)."""
         return int(self._idle is not None and self._idle.state is State.OPEN)
+
+    @property
+    def settling(self) -> int:
+        """Sockets whose reply ended at the end marker, not yet given back."""
+        return len(self._settling)
 
     @property
     def open_count(self) -> int:
@@ -164,6 +177,9 @@ class SocketPool:
             opening = self._opening
             if opening is not None and not opening.done() and self._opening_settings == settings:
                 await asyncio.wait([opening])  # never cancels the warm-up
+            settling = [task for same, task in self._settling.values() if same == settings]
+            if settling and self._take_idle(settings) is None:
+                await asyncio.wait(settling, return_when=asyncio.FIRST_COMPLETED)
             if (conn := self._take_idle(settings)) is not None:
                 return conn, True
         self._acquiring += 1
@@ -187,17 +203,60 @@ class SocketPool:
                 self._warm_settings = settings  # pre-open the next socket for this voice
         self._ensure_warm()
 
-    async def discard(self, conn: ClientConnection) -> None:
-        """Close a socket in an unknown state (mid-reply, after an error)."""
+    def settle(
+        self,
+        conn: ClientConnection,
+        settings: FaseehVoiceSettings,
+        quiet: float,
+        late_audio: Callable[[], None],
+    ) -> None:
+        """A reply ended at the end marker: give the socket back only after ``quiet``
+        seconds with nothing more on it (``late_audio`` is told when audio came)."""
+        task = self._tasks.spawn(self._settle(conn, settings, quiet, late_audio))
+        self._settling[conn] = (settings, task)
+
+    async def _settle(
+        self,
+        conn: ClientConnection,
+        settings: FaseehVoiceSettings,
+        quiet: float,
+        late_audio: Callable[[], None],
+    ) -> None:
+        try:
+            try:
+                async with asyncio.timeout(quiet):
+                    late: str | bytes | object = await conn.recv()
+            except TimeoutError:
+                late = None
+            except ConnectionClosed:
+                late = WAITING_CLOSED
+        finally:
+            self._settling.pop(conn, None)
+        if late is None:
+            self.release(conn, settings, reuse=True)
+            return
+        if _is_audio(late):
+            late_audio()
+        else:
+            _LOGGER.debug("Faseeh: a settling socket had something more; replaced")
+        self.discard(conn)
+
+    def discard(self, conn: ClientConnection) -> None:
+        """Close a socket in an unknown state (mid-reply, after an error), in the
+        background: a close handshake may take seconds, and no request waits for it."""
         self._in_use.discard(conn)
-        await close_quietly(conn)
+        self._tasks.spawn(close_quietly(conn))
         self._ensure_warm()
 
     async def close_idle(self) -> None:
-        """Close the idle socket, if any."""
+        """Close the idle socket and any still settling (each may hold a slot)."""
         conn, self._idle, self._idle_settings = self._idle, None, None
         if conn is not None:
             await close_quietly(conn)
+        for settling, (_, task) in list(self._settling.items()):
+            task.cancel()
+            self._settling.pop(settling, None)
+            self.discard(settling)
 
     async def close(self) -> None:
         """Close every socket; cancel and await every task."""
@@ -292,9 +351,11 @@ class SocketPool:
 
 @dataclass
 class _Outcome:
-    """How a generation ended: ``clean`` when isFinal was followed by the quiet window."""
+    """How a generation ended: ``clean`` when isFinal was followed by the quiet window,
+    ``settle`` when the end marker ended it (the socket settles in the background)."""
 
     clean: bool = False
+    settle: bool = False
 
 
 class FaseehSocket:
@@ -308,6 +369,9 @@ class FaseehSocket:
         self.accepted_key = False  # the socket has initialised with this key once
         self.quiet_after_final = QUIET_AFTER_FINAL
         self.reuse = True  # False once isFinal has been seen in the middle of a generation
+        # Whether the end marker ({"audio": "", "isFinal": true}) ends a reply at once:
+        # False once audio came after one.
+        self.end_marker_trusted = True
         self.clean_replies = 0  # replies that ended with isFinal and a quiet window
         self.pool = SocketPool(self._connect)
 
@@ -317,6 +381,11 @@ class FaseehSocket:
     async def close(self) -> None:
         """Close every socket and task."""
         await self.pool.close()
+
+    async def check(self, settings: FaseehVoiceSettings) -> None:
+        """A free check that the socket works: it opens and initialises, then closes."""
+        conn = await self._connect(settings)
+        await close_quietly(conn)
 
     # --- connecting ---------------------------------------------------------------------
 
@@ -398,9 +467,10 @@ class FaseehSocket:
     # --- synthesis ----------------------------------------------------------------------
 
     async def synthesize(
-        self, text: str, settings: FaseehVoiceSettings, *, first_audio_limit: float | None = None
+        self, text: str, settings: FaseehVoiceSettings, *, first_audio_by: float | None = None
     ) -> AsyncGenerator[PcmChunk]:
-        """One generation; audio is yielded as it arrives.
+        """One generation; audio is yielded as it arrives (``first_audio_by``: see the
+        module docstring).
 
         A failure before any audio on a reused socket is retried once on a fresh one.
         """
@@ -408,7 +478,9 @@ class FaseehSocket:
         for _attempt in range(ATTEMPTS):
             try:
                 # A retry never takes the pooled socket: it may be as stale as the last.
-                conn, reused = await self.pool.acquire(settings, fresh=last_error is not None)
+                conn, reused = await self._acquire(
+                    settings, fresh=last_error is not None, by=first_audio_by
+                )
             except ProviderUnavailable as err:
                 last_error = err
                 continue
@@ -418,41 +490,60 @@ class FaseehSocket:
                     self._saw_late_audio()
                 else:
                     _LOGGER.debug("Faseeh: an idle socket had something waiting; replaced")
-                await self.pool.discard(conn)
+                self.pool.discard(conn)
                 conn, reused = await self.pool.acquire(settings, fresh=True)
             outcome = _Outcome()
             try:
-                reply = self._generate(conn, text, settings, first_audio_limit, outcome)
+                reply = self._generate(conn, text, settings, first_audio_by, outcome)
                 async with contextlib.aclosing(reply) as stream:
                     async for chunk in stream:
                         yield chunk
             except RetryBeforeAudio as retry:
                 last_error = retry.error
-                await self.pool.discard(conn)
+                self.pool.discard(conn)
                 continue
             except BaseException:
-                await self.pool.discard(conn)
+                self.pool.discard(conn)
                 raise
-            self.pool.release(conn, settings, reuse=self.reuse and outcome.clean)
+            if outcome.settle and self.reuse:
+                self.pool.settle(conn, settings, QUIET_AFTER_FINAL, self._saw_audio_after_end)
+            else:
+                self.pool.release(conn, settings, reuse=self.reuse and outcome.clean)
             return
         assert last_error is not None
         raise last_error
+
+    async def _acquire(
+        self, settings: FaseehVoiceSettings, *, fresh: bool, by: float | None
+    ) -> tuple[ClientConnection, bool]:
+        """A socket from the pool, by loop time ``by`` if given (ProviderTimeout)."""
+        if by is None:
+            return await self.pool.acquire(settings, fresh=fresh)
+        try:
+            async with asyncio.timeout_at(by):
+                return await self.pool.acquire(settings, fresh=fresh)
+        except TimeoutError:
+            raise ProviderTimeout(
+                "Faseeh's WebSocket could not be opened in time for this reply.",
+                provider=PROVIDER,
+            ) from None
 
     async def _generate(
         self,
         conn: ClientConnection,
         text: str,
         settings: FaseehVoiceSettings,
-        first_audio_limit: float | None,
+        first_audio_by: float | None,
         outcome: _Outcome,
     ) -> AsyncGenerator[PcmChunk]:
-        """Send the text with its trigger; yield audio until isFinal and a quiet window."""
+        """Send the text with its trigger; yield audio until the generation ends."""
         request = {"type": "text", "text": text, "try_trigger_generation": True, "flush": True}
         await send_request(conn, json.dumps(request, ensure_ascii=False), self._closed_error)
         loop = asyncio.get_running_loop()
         timeout = self._host.provider_timeout
-        first_wait = first_audio_limit if first_audio_limit is not None else timeout
-        deadline = loop.time() + first_wait
+        triggered = loop.time()
+        deadline = first_audio_by if first_audio_by is not None else triggered + timeout
+        first_wait = max(0.0, deadline - triggered)
         aligner = SampleAligner()
         yielded = False
         final_at: float | None = None
@@ -474,7 +565,7 @@ class FaseehSocket:
                         audio_sent=yielded,
                     )
                 except ProviderTimeout:
-                    if not yielded and first_audio_limit is not None:
+                    if not yielded and first_audio_by is not None:
                         raise SocketSilent(first_wait) from None
                     raise
             data = parse_message(raw)
@@ -505,11 +596,16 @@ class FaseehSocket:
                 deadline = now + timeout
             if data.get("isFinal"):
                 if not yielded:
-                    if first_audio_limit is not None:
+                    if first_audio_by is not None:
                         raise SocketSilent(first_wait)
                     raise ProviderError(
                         "Faseeh ended the generation without any audio.", provider=PROVIDER
                     )
+                if not audio and self.end_marker_trusted:
+                    # The documented end marker: the reply is over (its socket settles).
+                    outcome.settle = True
+                    self.clean_replies += 1
+                    return
                 final_at = now
 
     @property
@@ -540,6 +636,19 @@ class FaseehSocket:
             )
         self.reuse = False
         self.quiet_after_final = quiet
+
+    def _saw_audio_after_end(self) -> None:
+        """Audio came on a settling socket, after the end marker: that marker ends
+        batches on this account too; replies wait for quiet after it from now on."""
+        if self.end_marker_trusted:
+            _LOGGER.warning(
+                'Faseeh sent more audio after the end of a reply ({"audio": "", '
+                '"isFinal": true}): on this account that marker ends a batch, not the '
+                "generation. Replies now wait for quiet after it (the last one may have "
+                "lost its end)."
+            )
+        self.end_marker_trusted = False
+        self._saw_late_audio()
 
     def _saw_late_audio(self) -> None:
         """A reused socket had something waiting: audio came after the quiet window."""
