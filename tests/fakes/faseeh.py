@@ -309,7 +309,7 @@ class FakeFaseeh(FakeServerBase[ConnRecord, _Conn]):
             return _error(40201, _wallet_message(required, available))
         if self._slots_taken(key) >= self.concurrency_limit:
             return _error(42901, "Concurrency limit exceeded")
-        fault = self.faults.pop(0) if self.faults else None
+        fault = self._next_fault(self.faults, self.random_rest_fault_choices)
         if fault is not None and fault.kind in ("error_code", "error_type", "close"):
             return self._rest_fault(request, fault)
         rate = int(body["sample_rate"]) if self.honour_requested_rate else self.sample_rate
@@ -519,7 +519,7 @@ class FakeFaseeh(FakeServerBase[ConnRecord, _Conn]):
         if self._slots_taken(key) >= self.concurrency_limit:
             await self._send_code_error(conn, 42901, "Concurrency limit exceeded")
             return
-        fault = self.faults.pop(0) if self.faults else None
+        fault = self._next_fault(self.faults, self.random_fault_choices)
         rate = self.sample_rate
         if self.honour_requested_rate and conn.output_format:
             rate = int(conn.output_format.removeprefix("pcm_"))

@@ -330,7 +330,7 @@ class FakeHamsa(FakeServerBase[ConnRecord, HamsaConn]):
         text: str = payload["text"]
         if self.timing is not None:
             self.timing.request(text)
-        fault = self.rest_faults.pop(0) if self.rest_faults else None
+        fault = self._next_fault(self.rest_faults, self.random_rest_fault_choices)
         header, audio, bytes_per_second = self._render(payload)
         response = web.StreamResponse(status=200, headers={"Content-Type": "audio/wav"})
         response.enable_chunked_encoding()
@@ -469,7 +469,7 @@ class FakeHamsa(FakeServerBase[ConnRecord, HamsaConn]):
         if throttled:  # the glitch comes first; a queued fault waits for the next request
             fault: Fault | None = Fault.short_reply()
         else:
-            fault = self.faults.pop(0) if self.faults else None
+            fault = self._next_fault(self.faults, self.random_fault_choices)
         header, audio, bytes_per_second = self._render(payload)
         if fault is not None and fault.kind == "close":
             await self._close(conn, fault.code, fault.reason)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
@@ -142,6 +143,13 @@ class FakeServerBase[R: ConnRecordLike, C: Conn[Any]](ABC):
         self.timing: TimingLog | None = None
         self.idle_close_after: float | None = None
         self.rest_status_override: dict[str, int] = {}
+        # Soak runs: this share of requests (0 to 1) gets a fault drawn from
+        # `random_fault_choices` (socket) or `random_rest_fault_choices` (REST stream),
+        # when no fault is queued.
+        self.random_faults: float = 0.0
+        self.random_fault_choices: list[Any] = []
+        self.random_rest_fault_choices: list[Any] = []
+        self.random = random.Random(18)
         # Connections opened before `restart_instance()`: each answers its next message by
         # closing with 1001, as a provider instance that is going away does.
         self._stale: set[C] = set()
@@ -412,6 +420,14 @@ class FakeServerBase[R: ConnRecordLike, C: Conn[Any]](ABC):
                     return await conn.inbox.get()
 
     # ----------------------------------------------------------------- replying
+
+    def _next_fault[F](self, queued: list[F], choices: list[F]) -> F | None:
+        """The next queued fault, else (soak runs) a random one, else None."""
+        if queued:
+            return queued.pop(0)
+        if self.random_faults and choices and self.random.random() < self.random_faults:
+            return self.random.choice(choices)
+        return None
 
     async def _send_paced(
         self,

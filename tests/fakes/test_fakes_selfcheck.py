@@ -13,6 +13,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from .audio import mulaw_encode, pcm_for_text, wav_header_streaming
+from .blackhole import BlackHole
 from .faseeh import FakeFaseeh
 from .faseeh import Fault as FaseehFault
 from .hamsa import (
@@ -415,6 +416,19 @@ async def test_hamsa_rest_stream_speaks_like_the_socket_and_plays_its_faults() -
                     await resp.content.read(1)
     assert [r["transport"] for r in fake.requests] == ["rest"] * 4
     assert [r["voice_name"] for r in fake.requests] == ["Mariam", None, "Mariam", "Mariam"]
+
+
+async def test_the_black_hole_accepts_tcp_and_never_answers() -> None:
+    """No TLS, no HTTP, no WebSocket handshake: a client gives up on its own clock."""
+    async with BlackHole() as hole, aiohttp.ClientSession() as session:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.3):
+                await connect(hole.ws_url("/v1/realtime/ws"), open_timeout=None)
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.3):
+                await session.get(hole.http_url + "/v1/projects/by-api-key")
+        assert hole.accepted == 2
+    assert hole.open == 0  # every connection let go when the hole stopped
 
 
 async def test_hamsa_realtime_pacing_and_timing_log() -> None:

@@ -175,6 +175,26 @@ async def test_batches_mark_isfinal_mid_generation_with_a_gap() -> None:
         assert pcm_of(messages) == pcm_for_text(TEXT, 24000)
 
 
+async def test_batches_may_end_with_the_end_marker_itself() -> None:
+    """``batch_end_marker``: every batch ends with {"audio": "", "isFinal": true}, the
+    very message the docs end a generation with."""
+    async with FakeFaseeh() as fake:
+        fake.frame_sizes = [1001]
+        fake.batches = 2
+        fake.batch_end_marker = True
+        async with connect(fake.ws_url) as ws:
+            await ws.send(json.dumps({**INIT, "x_api_key": KEY}))
+            await recv_json(ws)
+            await ws.send(json.dumps(TRIGGER))
+            first = await audio_messages(ws)  # up to the first end marker
+            second = await audio_messages(ws)
+        marker = {"audio": "", "sampleRate": 24000, "isFinal": True}
+        assert first[-1] == second[-1] == marker
+        assert not any(m["isFinal"] for m in first[:-1] + second[:-1])
+        assert pcm_of(first + second) == pcm_for_text(TEXT, 24000)
+        assert pcm_of(first) and pcm_of(second)
+
+
 async def test_combined_error_frame_and_requested_rate() -> None:
     async with FakeFaseeh() as fake:
         fake.error_shape = "combined"

@@ -5,9 +5,10 @@ would cost every later reply the same wait. So each way of reaching a provider (
 WebSocket, Hamsa's REST stream, Faseeh's socket, Faseeh's REST stream) has a breaker:
 
 - **closed**: requests use it.
-- **open**: after a missed deadline, a stall or a network-level failure (a timeout, an
-  unreachable or dropped connection) requests skip it and take another way (the other
-  transport, or the next voice) at once. A background check that costs nothing (a key
+- **open**: after a missed deadline, a stall, a timeout, a handshake slower than the
+  deadline, or a failure to reach it before any audio (a drop after audio is a passing
+  fault: the chain finishes that reply), requests skip it and take another way (the
+  other transport, or the next voice) at once. A background check that costs nothing (a key
   check, a socket that opens and greets) runs after a pause that doubles each time it
   fails, up to ``max_backoff``.
 - **half open**: the check passed; the next request uses it again (one at a time). Its

@@ -318,8 +318,10 @@ class TransportChooser:
             await self._socket_refused_key(refused)  # raises when REST refuses the key too
         except (ProviderUnavailable, ProviderTimeout, UnreadableReply) as err:
             # The socket failed as a transport; an error Faseeh reported itself (50001,
-            # 42901, ...) is the same over REST and is not a reason to switch.
-            breaker.failed(f"{err.code}: {err.message.rstrip('.')}")
+            # 42901, ...) is the same over REST and is not a reason to switch. A drop
+            # after audio is a passing fault: the fallback chain finishes that reply.
+            if isinstance(err, ProviderTimeout) or not yielded:
+                breaker.failed(f"{err.code}: {err.message.rstrip('.')}")
             if yielded or self.mode != TRANSPORT_AUTO:
                 raise
         async with contextlib.aclosing(self._rest_stream(text, settings)) as stream:
@@ -375,7 +377,8 @@ class TransportChooser:
                         breaker.succeeded()
                     yield chunk
         except (ProviderUnavailable, ProviderTimeout) as err:
-            breaker.failed(f"{err.code}: {err.message.rstrip('.')}")
+            if isinstance(err, ProviderTimeout) or not yielded:
+                breaker.failed(f"{err.code}: {err.message.rstrip('.')}")
             raise
 
     async def _with_slot_retry(

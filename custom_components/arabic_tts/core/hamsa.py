@@ -454,7 +454,9 @@ class HamsaClient(CloudClient):
                 continue
             except (ProviderTimeout, ProviderUnavailable) as err:
                 self._pool.discard(conn)
-                self._ws_breaker.failed(err.message.rstrip("."))
+                if isinstance(err, ProviderTimeout) or not heard:
+                    # A drop after audio is a passing fault (the chain finishes the reply).
+                    self._ws_breaker.failed(err.message.rstrip("."))
                 raise
             except BaseException:
                 self._pool.discard(conn)
@@ -511,7 +513,8 @@ class HamsaClient(CloudClient):
                         breaker.succeeded()
                     yield chunk
         except (ProviderTimeout, ProviderUnavailable) as err:
-            breaker.failed(err.message.rstrip("."))
+            if isinstance(err, ProviderTimeout) or not heard:
+                breaker.failed(err.message.rstrip("."))
             raise
 
     def _spoke(self, request: HamsaRequest, attempts: _Attempts) -> None:
