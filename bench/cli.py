@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import BenchConfig, ProviderTiming
-from .report import machine, plot, table, targets, write_json
+from .report import faults_table, machine, plot, table, targets, write_json
 from .run import Runner
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
@@ -57,6 +57,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="concurrent stream levels (default 1,10,25,50,75,100; quick 1,5,10)",
     )
     parser.add_argument("--no-ha", action="store_true", help="skip the Home Assistant part")
+    parser.add_argument(
+        "--faults-only",
+        action="store_true",
+        help="only the issue-18 figures: first audio under faults, 20 requests at once, "
+        "the soak (default flags; a few minutes)",
+    )
+    parser.add_argument("--no-faults", action="store_true", help="skip the issue-18 figures")
+    parser.add_argument(
+        "--soak-seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="how long the soak's 20 clients speak (default 60; quick 10)",
+    )
+    parser.add_argument(
+        "--server-tree",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="run another checkout's server (an A/B run, e.g. a worktree of main)",
+    )
     return parser
 
 
@@ -76,6 +97,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         config = _replace(config, concurrency=args.concurrency, target_concurrency=target)
     if args.no_ha:
         config = _replace(config, ha=False)
+    if args.faults_only:
+        config = _replace(config, ha=False, relay=False)
+    if args.no_faults:
+        config = _replace(config, faults=False)
+    if args.soak_seconds is not None:
+        config = _replace(config, soak_seconds=args.soak_seconds)
+    if args.server_tree is not None:
+        config = _replace(config, server_tree=str(args.server_tree.resolve()))
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
 
@@ -86,16 +115,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "config": config.to_json(),
     }
-    results["targets"] = targets(results, config)
-    text = table(results, config)
+    parts: list[str] = []
+    if config.relay:
+        results["targets"] = targets(results, config)
+        parts.append(table(results, config))
+    if config.faults:
+        parts.append(faults_table(results["faults"]))
+    text = "\n\n".join(parts)
     write_json(results, out / "results.json")
     (out / "table.md").write_text(text + "\n", encoding="utf-8")
-    plot(results, runner.samples, out / "bench.png", config)
+    written = [out / "results.json", out / "table.md"]
+    if config.relay:
+        plot(results, runner.samples, out / "bench.png", config)
+        written.append(out / "bench.png")
     print(text)
-    print(
-        f"\nWrote {out / 'results.json'}, {out / 'table.md'} and {out / 'bench.png'}",
-        file=sys.stderr,
-    )
+    print(f"\nWrote {', '.join(str(path) for path in written)}", file=sys.stderr)
 
 
 def _replace(config: BenchConfig, **changes: object) -> BenchConfig:

@@ -56,6 +56,13 @@ class BenchConfig:
     small_frame_requests: int = 20
     small_frame_text_chars: int = 20  # 0.4 s of audio: a reply takes about half a second
     ha: bool = True
+    # Issue 18: first audio under faults, 20 requests at once, the soak (bench/faults.py).
+    faults: bool = True
+    relay: bool = True  # every figure before them (off: --faults-only)
+    fault_requests: int = 3  # requests in a row per fault row
+    soak_seconds: float = 60.0
+    burst: int = 20
+    server_tree: str | None = None  # another checkout's server, for an A/B run
     ha_cold_runs: int = 3
     ha_warm_requests: int = 20
     target_concurrency: int = 50  # where the per-chunk p99 target applies
@@ -89,6 +96,9 @@ class BenchConfig:
             ha_cold_runs=1,
             ha_warm_requests=3,
             target_concurrency=10,
+            fault_requests=2,
+            soak_seconds=10.0,
+            burst=10,
         )
 
     def to_json(self) -> dict[str, Any]:

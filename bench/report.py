@@ -347,6 +347,70 @@ def table(results: dict[str, Any], config: BenchConfig) -> str:
     return "\n".join(lines)
 
 
+def faults_table(faults: dict[str, Any]) -> str:
+    """Issue 18's table: first audio under faults, twenty at once, and the soak."""
+
+    def seconds(values: list[float | None]) -> str:
+        return " / ".join("—" if v is None else f"{v:.2f}" for v in values)
+
+    def voices(names: list[str]) -> str:
+        return " / ".join(names)
+
+    lines = [
+        "First audio under faults (issue 18): the server's default flags, a fresh server "
+        "per row, requests in a row; seconds from the request (a streamed answer: from its "
+        "first complete sentence) as the client saw them. Budget: 1.5 s, every reply ending "
+        "with audio-stop.",
+        "",
+        "| What the provider does | First audio, each request (s) | End of reply, each (s) "
+        "| Voice that spoke | Within 1.5 s, no error |",
+        "|---|---|---|---|---|",
+    ]
+    for row in faults["rows"]:
+        lines.append(
+            f"| {row['label']} | {seconds(row['first_audio_s'])} | {seconds(row['end_s'])} "
+            f"| {voices(row['spoken_by'])} | {_mark(row['met'])}"
+            + (f": {'; '.join(row['errors'])[:120]}" if row["errors"] else "")
+            + " |"
+        )
+    burst = faults["at_once"]
+    for number, b in enumerate(burst["bursts"], 1):
+        spoken = ", ".join(f"{name} ×{n}" for name, n in _counts(b["spoken_by"]).items())
+        fakes = b["fakes"]
+        lines.append(
+            f"| {burst['streams']} requests at once, Hamsa healthy, 10x real time "
+            f"(burst {number}; {fakes['hamsa_requests']['websocket']} over warm sockets, "
+            f"{fakes['hamsa_requests']['rest']} over REST; 640-byte replies: "
+            f"{fakes['hamsa_short_replies']}) "
+            f"| p50 {_p(b['first_audio'], 'p50')}, max {_p(b['first_audio'], 'max')} "
+            f"| max {max((e for e in b['end_s'] if e is not None), default=0):.2f} "
+            f"| {spoken} | {_mark(b['met'])} (server: {b['audio_s_per_cpu_s']} audio-s per "
+            "CPU-s) |"
+        )
+    soak = faults["soak"]
+    ends = soak["end_after_last_event"]
+    lines += [
+        "",
+        f"Soak: {soak['clients']} clients for {soak['seconds']:g} s, "
+        f"{soak['fault_share']:.0%} of provider requests failing: {soak['replies']} replies "
+        f"({', '.join(f'{k} {v}' for k, v in soak['spoken_by'].items())}), "
+        f"{soak['errors']} errors; end of reply after the client's last event p50 "
+        f"{_p(ends, 'p50')} s, max {soak['max_end_after_last_event_s']} s; "
+        f"{soak['over_limit']} over {soak['limit_s']:g} s (--provider-timeout + 3 s): "
+        f"{_mark(soak['over_limit'] == 0 and soak['errors'] == 0)}. First audio p50 "
+        f"{_p(soak['first_audio'], 'p50')} s, max {_p(soak['first_audio'], 'max')} s; "
+        f"{soak['over_budget']} replies over 1.5 s or failed.",
+    ]
+    return "\n".join(lines)
+
+
+def _counts(names: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
 def _p(summary: dict[str, Any], key: str, digits: int = 2) -> str:
     value = summary.get(key)
     return "n/a" if value is None else f"{value:.{digits}f}"

@@ -25,6 +25,7 @@ from .analysis import (
 )
 from .config import BenchConfig
 from .direct import HAMSA_BYTES_PER_SECOND
+from .faults import FaultBench
 from .ipc import Child
 from .server import REPO_ROOT, ServerProcess, Usage
 from .texts import TextFactory
@@ -90,8 +91,17 @@ class Runner:
     async def start_server(self, extra_args: tuple[str, ...] = ()) -> ServerProcess:
         """A fresh server process (not waited for)."""
         return await ServerProcess.start(
-            self._fakes.hello, self.out / "server.log", self.config.samples_per_chunk, extra_args
+            self._fakes.hello,
+            self.out / "server.log",
+            self.config.samples_per_chunk,
+            extra_args,
+            tree=self.tree,
         )
+
+    @property
+    def tree(self) -> Path | None:
+        """Another checkout whose server is measured (an A/B run), or None."""
+        return Path(self.config.server_tree) if self.config.server_tree else None
 
     async def wait_upstream(self, hamsa: int, faseeh: int, guard: float = 10.0) -> bool:
         """Wait until the fakes hold at least this many open sockets."""
@@ -118,22 +128,10 @@ class Runner:
                 "floor", ["bench.floor", json.dumps(self.fakes.hello)], self.out / "floor.log"
             )
             await self.drain()
-            await self.cold()
-            self.log("starting the server")
-            self.server = await self.start_server()
-            await self._server.wait_ready()
-            # The floor holds one socket per provider; the server warms one of each.
-            await self.wait_upstream(2, 2)
-            await self.describe()
-            await self.warm()
-            await self.small_frames()
-            await self.streaming()
-            await self.concurrency()
-            await self.hostile()
-            self.log("front-end on a first sentence")
-            self.results["frontend"] = frontend.measure(self.config.quick)
-            await self._server.stop()
-            self.server = None
+            if self.config.relay:
+                await self.relay()
+            if self.config.faults:
+                await self.faults()
             if self.config.ha:
                 await self.home_assistant()
             else:
@@ -147,6 +145,44 @@ class Runner:
                     await child.stop()
         self.results["duration_s"] = round(time.monotonic() - started, 1)
         return self.results
+
+    async def relay(self) -> None:
+        """The relay's own figures: its overhead over a direct client, healthy providers."""
+        await self.cold()
+        self.log("starting the server")
+        self.server = await self.start_server()
+        await self._server.wait_ready()
+        # The floor holds one socket per provider; the server warms one of each.
+        await self.wait_upstream(2, 2)
+        await self.describe()
+        await self.warm()
+        await self.small_frames()
+        await self.streaming()
+        await self.concurrency()
+        await self.hostile()
+        self.log("front-end on a first sentence")
+        self.results["frontend"] = frontend.measure(self.config.quick)
+        await self._server.stop()
+        self.server = None
+
+    async def faults(self) -> None:
+        """Issue 18: first audio under faults, twenty at once, the soak (default flags)."""
+        bench = FaultBench(
+            self._fakes,
+            self.out,
+            self.texts,
+            self.log,
+            requests_per_row=self.config.fault_requests,
+            tree=self.tree,
+            soak_seconds=self.config.soak_seconds,
+            burst=self.config.burst,
+        )
+        self.results["faults"] = {
+            "rows": await bench.rows(),
+            "at_once": await bench.at_once(),
+            "soak": await bench.soak(),
+        }
+        await self.drain()
 
     # --- 1. Describe ---------------------------------------------------------------------
 

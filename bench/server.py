@@ -51,12 +51,42 @@ class ServerProcess:
         log_path: Path,
         samples_per_chunk: int,
         extra_args: tuple[str, ...] = (),
+        *,
+        defaults: bool = False,
+        urls: dict[str, str] | None = None,
+        tree: Path | None = None,
     ) -> ServerProcess:
-        """Start it (keys through the environment, as we recommend); do not wait."""
+        """Start it (keys through the environment, as we recommend); do not wait.
+
+        ``defaults``: the server's own defaults but for the addresses (the issue-18
+        figures), not the relay figures' unpaced pool and connection limit. ``urls``
+        replaces the fakes' addresses (``hamsa_ws``, ``hamsa_api``, ``faseeh_ws``,
+        ``faseeh_api``). ``tree``: run another checkout's server (an A/B run).
+        """
         port = free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("HAMSA_API_KEY", "FASEEH_API_KEY")}
         env["HAMSA_API_KEY"] = fakes["hamsa_key"]
         env["FASEEH_API_KEY"] = fakes["faseeh_key"]
+        if tree is not None:
+            env["PYTHONPATH"] = str(_import_shim(tree, log_path.parent))
+        where = {key: fakes[key] for key in ("hamsa_ws", "hamsa_api", "faseeh_ws", "faseeh_api")}
+        where.update(urls or {})
+        # Up to 100 concurrent streams plus the measuring clients: more than a home's
+        # default of 64 connections. Hamsa's connection pacing (a guard against a
+        # suspected limit on new connections) is off too: the relay figures measure the
+        # relay, on sockets, with the fakes' rate limit off (bench/fake_host.py).
+        relay_flags = (
+            ()
+            if defaults
+            else (
+                "--samples-per-chunk",
+                str(samples_per_chunk),
+                "--max-connections",
+                str(BENCH_MAX_CONNECTIONS),
+                "--hamsa-connect-interval",
+                "0",
+            )
+        )
         log = log_path.open("ab")
         started = time.monotonic()
         process = await asyncio.create_subprocess_exec(
@@ -66,34 +96,24 @@ class ServerProcess:
             "--uri",
             f"tcp://127.0.0.1:{port}",
             "--hamsa-url",
-            fakes["hamsa_ws"],
+            where["hamsa_ws"],
             "--hamsa-api-url",
-            fakes["hamsa_api"],
+            where["hamsa_api"],
             "--faseeh-url",
-            fakes["faseeh_ws"],
+            where["faseeh_ws"],
             "--faseeh-api-url",
-            fakes["faseeh_api"],
-            "--samples-per-chunk",
-            str(samples_per_chunk),
-            # Up to 100 concurrent streams plus the measuring clients: more than a home's
-            # default of 64 connections.
-            "--max-connections",
-            str(BENCH_MAX_CONNECTIONS),
-            # The relay is measured here; the Piper voice has its own benchmark (bench/piper.py)
-            # and must not start a 63 MB download in the middle of this one.
+            where["faseeh_api"],
+            # The Piper voice has its own benchmark (bench/piper.py) and must not start a
+            # 63 MB download in the middle of these: the offline voice here is espeak-ng.
             "--piper-voice",
             "none",
+            *relay_flags,
             *extra_args,
-            # Hamsa's connection pacing (a guard against a suspected limit on new
-            # connections) would turn the concurrency sweep into minutes of waiting; the
-            # fakes have no such limit, and the pace is tested in tests/core.
-            "--hamsa-connect-interval",
-            "0",
             stdin=asyncio.subprocess.DEVNULL,
             stdout=log,
             stderr=asyncio.subprocess.STDOUT,
             env=env,
-            cwd=REPO_ROOT,
+            cwd=REPO_ROOT if tree is None else tree,
         )
         return cls(port, process, log, started)
 
@@ -125,6 +145,22 @@ class ServerProcess:
                     self.process.kill()
                 await self.process.wait()
         self.log.close()
+
+
+def _import_shim(tree: Path, out: Path) -> Path:
+    """A folder that makes ``tree``'s server and core importable (an A/B run): the same
+    names the installed package maps, pointing into the other checkout."""
+    shim = out / "ab-shim"
+    shim.mkdir(parents=True, exist_ok=True)
+    for name, target in (
+        ("arabic_tts_core", tree / "custom_components" / "arabic_tts" / "core"),
+        ("wyoming_server", tree / "wyoming_server"),
+    ):
+        link = shim / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(target.resolve())
+    return shim
 
 
 class Usage:
