@@ -165,7 +165,11 @@ async def test_faseeh_silent_socket_moves_to_rest(run_probe: RunProbe, faseeh: F
     verdict = run.verdict("faseeh")
     assert verdict["transport"] == "rest"
     assert verdict["can_speak"] is True
-    assert "sent no audio within 1 s of the trigger" in verdict["reasons"][0]
+    # The server's wait: half of its first-audio deadline, so REST's first audio fits.
+    assert "sent no audio within 0.5 s of the trigger" in verdict["reasons"][0]
+    # The socket opens and initialises: its background check would pass (the silence
+    # is a reason to move to REST for good, not a breaker).
+    assert verdict["settings"]["breaker_checks"] == {"websocket": "passes", "rest": "passes"}
     assert run.status == 0
 
 
@@ -421,6 +425,10 @@ async def test_hamsa_socket_refusing_the_header_only(run_probe: RunProbe, hamsa:
     verdict = run.verdict("hamsa")
     assert verdict["can_speak"] is False
     assert "Please report this" in verdict["summary"]
+    # The server's background check of its socket (the same free step) would fail too.
+    checks = verdict["settings"]["breaker_checks"]
+    assert checks["websocket"].startswith("fails (") and checks["rest"] == "passes"
+    assert "breaker_checks=(websocket fails (" in " ".join(run.stdout.split())
 
 
 async def test_hamsa_info_is_quoted(run_probe: RunProbe, hamsa: FakeHamsa) -> None:

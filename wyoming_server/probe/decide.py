@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from arabic_tts_core.budget import DEFAULT_FIRST_AUDIO_DEADLINE
 from arabic_tts_core.faseeh import REGIONS, TRANSPORT_REST, TRANSPORT_WEBSOCKET
-from arabic_tts_core.faseeh_transport import FIRST_AUDIO_LIMIT
+from arabic_tts_core.faseeh_transport import FIRST_AUDIO_LIMIT, SOCKET_SHARE
 from arabic_tts_core.faseeh_ws import MAX_QUIET_AFTER_FINAL, QUIET_AFTER_FINAL
 from arabic_tts_core.hamsa import SHORT_REPLY_RETRIES
 
@@ -51,8 +52,25 @@ def _ran(step: Step | None) -> bool:
 
 
 def faseeh_first_audio_limit(timeout: float) -> float:
-    """The server's wait for a socket's first audio in ``auto`` (faseeh.py)."""
-    return min(FIRST_AUDIO_LIMIT, timeout / 2)
+    """The server's wait for a socket's first audio in ``auto`` with its default voice to
+    fall back on (faseeh_transport.py: the socket's share of the first-audio deadline)."""
+    return min(FIRST_AUDIO_LIMIT, timeout / 2, DEFAULT_FIRST_AUDIO_DEADLINE * SOCKET_SHARE)
+
+
+def breaker_checks(report: ProviderReport, checks: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """What each transport's background check would find now. The server checks a
+    resting transport for free (breaker.py), with what this probe's free steps do: a
+    socket that opens (and greets or initialises), a key check over REST."""
+    found: dict[str, str] = {}
+    for transport, step_ids in checks.items():
+        steps = [step for step_id in step_ids if _ran(step := report.step(step_id)) and step]
+        if not steps:
+            found[transport] = "not checked"
+        elif any(_ok(step) for step in steps):
+            found[transport] = "passes"
+        else:
+            found[transport] = f"fails ({_said(steps[-1])})"
+    return found
 
 
 def faseeh_verdict(
@@ -67,6 +85,13 @@ def faseeh_verdict(
         "sample_rate": config.settings.sample_rate,
         "dialect": config.settings.dialect,
     }
+    settings["breaker_checks"] = breaker_checks(
+        report,
+        {
+            TRANSPORT_WEBSOCKET: tuple(f"socket_auth_{form}" for form in SERVER_FASEEH_FORMS),
+            TRANSPORT_REST: ("key",),
+        },
+    )
     key = report.step("key")
     if not _ok(key):
         return _faseeh_key_verdict(key, settings)
@@ -240,8 +265,12 @@ def hamsa_verdict(report: ProviderReport, config: HamsaProbeConfig, synthesis_ra
         "connect_interval_s": config.connect_interval,
         "short_reply_retries": SHORT_REPLY_RETRIES,
         "short_reply_retry": "at once, on another warm connection or the REST stream",
+        "no_warm_connection_free": "the REST stream at once (never a wait for the pace)",
         "voice": f"{speaker} ({dialect})",
         "catalogue_ids": ids,
+        "breaker_checks": breaker_checks(
+            report, {"websocket": ("socket_auth_header",), "rest": ("key",)}
+        ),
     }
     reasons: list[str] = []
     unknown: list[str] = []
@@ -303,4 +332,4 @@ def hamsa_verdict(report: ProviderReport, config: HamsaProbeConfig, synthesis_ra
     )
 
 
-__all__ = ["faseeh_first_audio_limit", "faseeh_verdict", "hamsa_verdict"]
+__all__ = ["breaker_checks", "faseeh_first_audio_limit", "faseeh_verdict", "hamsa_verdict"]

@@ -252,6 +252,8 @@ def _duration(ms: float | None) -> str:
 def _value(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, dict):
+        return "(" + "; ".join(f"{key} {_value(item)}" for key, item in value.items()) + ")"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
