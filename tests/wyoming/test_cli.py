@@ -61,6 +61,7 @@ def test_defaults_match_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
     assert args.fallback_voice is None
     assert args.hamsa_pool == 2
     assert args.hamsa_connect_interval == 7.0
+    assert (args.first_audio_deadline, args.stall_timeout) == (1.0, 3.0)
     assert cli.server_limits(args) == ServerLimits(
         max_event_bytes=1024 * 1024,
         max_text_chars=100_000,
@@ -166,6 +167,8 @@ def test_hamsa_pool_and_pace_flags() -> None:
         (["--hamsa-api-key", "h", "--provider-timeout", "0"], True, "greater than 0"),
         (["--hamsa-api-key", "h", "--hamsa-pool", "0"], True, "must be at least 1"),
         (["--hamsa-api-key", "h", "--hamsa-connect-interval", "-1"], True, "must be 0 or more"),
+        (["--hamsa-api-key", "h", "--first-audio-deadline", "0"], True, "greater than 0"),
+        (["--hamsa-api-key", "h", "--stall-timeout", "-2"], True, "greater than 0"),
         (["--hamsa-api-key", "h", "--uri", "stdio://", "--zeroconf"], True, "needs a tcp://"),
         (["--max-event-bytes", "0"], True, "must be at least 1"),
         (["--max-text-chars", "-5"], True, "must be at least 1"),
