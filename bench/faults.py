@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,7 +108,7 @@ async def streamed(port: int, sentences: list[str], voice: str) -> Reply:
     first_end = len(sentences[0].split()) - 1
     async with AsyncTcpClient(HOST, port) as client:
         await client.write_event(SynthesizeStart(voice=SynthesizeVoice(name=voice)).event())
-        t0 = time.monotonic()
+        t0 = reply_t0 = time.monotonic()
         reading = asyncio.create_task(_read(client, reply, t0, SynthesizeStopped().event().type))
         try:
             for index, token in enumerate(tokens):
@@ -406,6 +406,4 @@ def _row_result(
     }
 
 
-Run = Callable[[], Awaitable[Any]]
-
-__all__ = ["FaultBench", "plain", "streamed"]
+__all__ = ["ROWS", "FaultBench", "Row", "plain", "streamed"]

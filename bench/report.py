@@ -24,6 +24,7 @@ FIGURES = (
     "concurrency",
     "memory",
     "hostile",
+    "faults",
     "ha",
 )
 

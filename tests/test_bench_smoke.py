@@ -11,10 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.faults import ROWS
 from bench.report import FIGURES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-RUN_GUARD = 240  # seconds; the quick mode takes well under a minute
+RUN_GUARD = 480  # seconds; the quick mode takes about two minutes on 2 busy cores
 
 
 def test_quick_bench_reports_every_figure(tmp_path: Path) -> None:
@@ -50,6 +51,12 @@ def test_quick_bench_reports_every_figure(tmp_path: Path) -> None:
         f"chunk_p99_at_{results['meta']['config']['target_concurrency']}_streams_ms",
         "audio_s_per_cpu_s",
     }
+    faults = results["faults"]
+    assert [row["key"] for row in faults["rows"]] == [row.key for row in ROWS]
+    assert all(len(row["first_audio_s"]) == 2 for row in faults["rows"])  # quick: 2 each
+    assert len(faults["at_once"]["bursts"]) == 2
+    assert faults["soak"]["replies"] > 0
+    assert "First audio under faults" in result.stdout
     assert (tmp_path / "bench.png").stat().st_size > 0
     assert "| Figure |" in result.stdout
     assert (tmp_path / "table.md").read_text(encoding="utf-8").strip() in result.stdout

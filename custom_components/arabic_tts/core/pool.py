@@ -7,10 +7,16 @@ notices sockets the provider closed while idle (each open socket has a watcher t
 replaces them in the background.
 
 It can also pace itself: with ``connect_interval`` it never starts two connections less
-than that many seconds apart (warm-up, replacements, demand and retries alike), because a
-provider may punish bursts of new connections (Hamsa is suspected to answer them with a
-useless 640-byte reply). A request that has to wait for its turn to open a connection
-takes a socket given back in the meantime instead, whichever comes first.
+than that many seconds apart, because a provider may punish bursts of new connections
+(Hamsa is suspected to answer them with a useless 640-byte reply).
+
+Two ways to get a socket, for the time budget (budget.py): ``acquire_now`` never waits
+for the pace (an idle socket, the one a warm-up handshake is opening, or a new one if the
+pace allows it now; else None, and the caller takes another way: hamsa.py goes over
+REST), so the pace delays only the pool's own growth; ``acquire`` waits for its turn and
+takes a socket given back in the meantime instead, whichever comes first (the last
+resort, bounded by the fallback chain's deadline when a voice waits behind it). Sockets
+in an unknown state are closed in the background: a close handshake may take seconds.
 """
 
 from __future__ import annotations
