@@ -6,6 +6,7 @@ Supervisor skip the repository, skip the app, drop an option or log a warning.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import tomllib
 from pathlib import PurePosixPath
@@ -49,6 +50,14 @@ def test_config_passes_the_supervisor_schema() -> None:
     assert config["init"] is False  # the Debian base image's s6-overlay is the init
     assert config["discovery"] == ["wyoming"]
     assert config["ports"] == {"10200/tcp": None}
+
+
+def test_backups_leave_out_the_voice_files_only() -> None:
+    # Downloaded again when missing; the options (and so the keys) are kept.
+    patterns = app_config()["backup_exclude"]
+    for name in ("ar_JO-kareem-medium.onnx", "ar_JO-kareem-medium.onnx.json", "x.onnx.part"):
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
+    assert not any(fnmatch.fnmatch("options.json", pattern) for pattern in patterns)
 
 
 def test_the_versions_agree() -> None:
