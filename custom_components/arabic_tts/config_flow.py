@@ -8,6 +8,7 @@ from typing import Any
 
 import voluptuous as vol
 from homeassistant.config_entries import (
+    SOURCE_REAUTH,
     ConfigEntry,
     ConfigEntryState,
     ConfigFlow,
@@ -378,7 +379,12 @@ class ArabicTtsConfigFlow(ConfigFlow, domain=DOMAIN):
             for other in self._async_current_entries(include_ignore=False):
                 if other.entry_id != entry.entry_id and other.unique_id == unique_id:
                     return self.async_abort(reason="already_configured")
-        return self.async_update_reload_and_abort(entry, unique_id=unique_id, data=data)
+        # The reason is named so that our own words are shown: without it Home Assistant
+        # 2026.x answers with its shared sentence, which it has not translated into Arabic.
+        reason = "reauth_successful" if self.source == SOURCE_REAUTH else "reconfigure_successful"
+        return self.async_update_reload_and_abort(
+            entry, unique_id=unique_id, data=data, reason=reason
+        )
 
     async def _async_validate(self, data: Mapping[str, Any]) -> tuple[str | None, dict[str, str]]:
         """Make the free call; return (unique id, form errors)."""

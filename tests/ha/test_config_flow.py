@@ -66,6 +66,10 @@ def check_translated(result: FlowResult, part: str = "config") -> None:
                 assert set(map(str, value.schema.schema)) <= set(names["data"]), key
     if result["type"] is FlowResultType.ABORT:
         assert result["reason"] in strings["abort"], result["reason"]
+        # Shown from our translations, not Home Assistant's: since 2026.x a reauth or
+        # reconfigure without a reason is answered in Home Assistant's own words, which
+        # have no Arabic (script/ui-check saw the English sentence on an Arabic screen).
+        assert result.get("translation_domain") in (None, DOMAIN), result["translation_domain"]
 
 
 async def start_user_flow(hass: HomeAssistant, provider: str) -> FlowResult:
