@@ -102,8 +102,8 @@ class ArabicTtsEntity(TextToSpeechEntity):
         self._attr_unique_id = entry.entry_id
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, entry.entry_id)},
+            # No model: Home Assistant cannot translate one, and these screens are Arabic.
             manufacturer=provider_name,
-            model="Streaming text-to-speech",
             name=entry.title,
             entry_type=DeviceEntryType.SERVICE,
         )

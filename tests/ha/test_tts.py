@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from homeassistant.components import tts
 from homeassistant.components.tts.const import DATA_COMPONENT
-from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
@@ -127,6 +128,22 @@ async def test_faseeh_entity_defaults(hass: HomeAssistant, faseeh: FakeFaseeh) -
         "speed": 1.1,
         "dialect": "auto",
     }
+
+
+async def test_device_card_shows_no_untranslated_words(
+    hass: HomeAssistant, hamsa: FakeHamsa, faseeh: FakeFaseeh
+) -> None:
+    """The service's device is named by its entry and made by its provider, with no model:
+    Home Assistant cannot translate a model, and an English one stood in the Arabic device
+    list ("Streaming text-to-speech", seen by script/ui-check)."""
+    entries = [hamsa_entry(hass, hamsa), faseeh_entry(hass, faseeh)]
+    await setup_entry(hass, entries[0])  # sets the integration up: both entries load
+    for entry in entries:
+        assert entry.state is ConfigEntryState.LOADED
+        (device,) = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        assert (device.name, device.manufacturer) == (entry.title, entry.title)
+        assert device.model is None
+        assert device.entry_type is dr.DeviceEntryType.SERVICE
 
 
 # --- whole text --------------------------------------------------------------------------
