@@ -74,7 +74,7 @@ from .core.faseeh import (
 from .core.frontend import HA_STEPS, TextPolicy, UserLexicon
 from .core.hamsa import HamsaClient
 from .core.providers import ProviderClient
-from .core.voices import FASEEH_DEFAULT_MODEL, FASEEH_MODELS, HAMSA_DIALECTS, Voice
+from .core.voices import FASEEH_DEFAULT_MODEL, HAMSA_DIALECTS, Voice
 from .provider import (
     async_list_models,
     async_list_voices,
@@ -523,15 +523,9 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
         schema = vol.Schema(
             {
                 vol.Required(CONF_VOICE): self._voice_selector(),
-                vol.Required(CONF_MODEL, default=FASEEH_DEFAULT_MODEL): SelectSelector(
-                    SelectSelectorConfig(
-                        options=[
-                            SelectOptionDict(value=model, label=FASEEH_MODELS.get(model, model))
-                            for model in models
-                        ],
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
-                ),
+                # Built-in models are named in the user's language; a model only the
+                # account lists has no translation and shows its id.
+                vol.Required(CONF_MODEL, default=FASEEH_DEFAULT_MODEL): _select(models, CONF_MODEL),
                 vol.Optional(CONF_SPEED): NumberSelector(
                     NumberSelectorConfig(
                         min=SPEED_MIN, max=SPEED_MAX, step=0.05, mode=NumberSelectorMode.BOX

@@ -30,6 +30,7 @@ from custom_components.arabic_tts.const import (
     DOMAIN,
     SECTION_ENDPOINTS,
 )
+from custom_components.arabic_tts.core.voices import FASEEH_MODELS
 from custom_components.arabic_tts.provider import faseeh_unique_id
 
 from ..fakes.faseeh import FakeFaseeh
@@ -43,6 +44,7 @@ from .conftest import (
     setup_entry,
 )
 
+TRANSLATIONS = Path(__file__).parents[2] / "custom_components/arabic_tts/translations"
 STRINGS = json.loads(
     (Path(__file__).parents[2] / "custom_components/arabic_tts/strings.json").read_text()
 )
@@ -552,6 +554,14 @@ async def test_faseeh_options(hass: HomeAssistant, faseeh: FakeFaseeh) -> None:
         CONF_SPEED: 0.9,
         CONF_STABILITY: 0.4,
     }
+    # The built-in models are named in the user's language (an English label stood in the
+    # Arabic form, seen by script/ui-check); a model only the account lists shows its id.
+    model = next(v for k, v in result["data_schema"].schema.items() if k == CONF_MODEL)
+    assert model.config["translation_key"] == CONF_MODEL
+    assert set(model.config["options"]) == set(FASEEH_MODELS)
+    for language in ("en", "ar"):
+        names = json.loads((TRANSLATIONS / f"{language}.json").read_text("utf-8"))
+        assert set(names["selector"][CONF_MODEL]["options"]) == set(FASEEH_MODELS), language
     result = await hass.config_entries.options.async_configure(result["flow_id"], options)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
