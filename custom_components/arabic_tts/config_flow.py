@@ -119,7 +119,11 @@ def default_options(provider: str) -> dict[str, Any]:
 
 
 def _key_schema(
-    provider: str = PROVIDER_HAMSA, *, endpoints: bool = True, region: str = REGION_GLOBAL
+    provider: str = PROVIDER_HAMSA,
+    *,
+    endpoints: bool = True,
+    region: str = REGION_GLOBAL,
+    key_required: bool = True,
 ) -> vol.Schema:
     """The key (and Faseeh's region), with the endpoint overrides folded away in a
     collapsed section.
@@ -127,9 +131,11 @@ def _key_schema(
     Almost nobody needs the overrides (the Munsit rename, a proxy), so they stay out of
     sight until opened, on every Home Assistant version alike. Faseeh keys are issued per
     region and work only there, so the region is asked beside the key; its default is the
-    entry's own region, so a form sent without it keeps that region.
+    entry's own region, so a form sent without it keeps that region. Reconfigure leaves
+    the key optional: changing an address must not mean pasting the key again.
     """
-    fields: dict[Any, Any] = {vol.Required(CONF_API_KEY): KEY_SELECTOR}
+    key = vol.Required(CONF_API_KEY) if key_required else vol.Optional(CONF_API_KEY)
+    fields: dict[Any, Any] = {key: KEY_SELECTOR}
     if provider == PROVIDER_FASEEH:
         fields[vol.Required(CONF_REGION, default=region)] = REGION_SELECTOR
     if endpoints:
@@ -177,7 +183,8 @@ def _entry_data(
     section_sent = SECTION_ENDPOINTS in user_input
     data: dict[str, Any] = {
         CONF_PROVIDER: provider,
-        CONF_API_KEY: str(user_input[CONF_API_KEY]).strip(),
+        # An empty key (reconfigure only) keeps the stored one.
+        CONF_API_KEY: str(user_input.get(CONF_API_KEY) or (keep or {})[CONF_API_KEY]).strip(),
     }
     if provider == PROVIDER_FASEEH:
         data[CONF_REGION] = str(
@@ -358,7 +365,11 @@ class ArabicTtsConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                _key_schema(provider, region=entry.data.get(CONF_REGION, REGION_GLOBAL)),
+                _key_schema(
+                    provider,
+                    region=entry.data.get(CONF_REGION, REGION_GLOBAL),
+                    key_required=False,
+                ),
                 _suggested(user_input, entry.data),
             ),
             errors=errors,

@@ -8,6 +8,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+import voluptuous as vol
 from homeassistant.components import tts
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_API_KEY
@@ -451,6 +452,33 @@ async def test_reconfigure_endpoint_left_out_of_the_section_is_cleared(
         await hass.async_block_till_done()
     assert CONF_WS_URL not in entry.data
     assert entry.data[CONF_API_URL] == faseeh.api_url
+
+
+async def test_reconfigure_without_a_key_keeps_the_stored_one(
+    hass: HomeAssistant, hamsa: FakeHamsa
+) -> None:
+    """Changing only an address does not ask for the key again: an empty key field (what
+    the frontend sends as no field at all) keeps the stored key, which is checked anew.
+    script/ui-check had to paste the key again only to empty an address."""
+    entry = hamsa_entry(hass, hamsa)
+    await setup_entry(hass, entry)
+    result = await entry.start_reconfigure_flow(hass)
+    key_field = next(k for k in result["data_schema"].schema if k == CONF_API_KEY)
+    assert isinstance(key_field, vol.Optional)
+    checks = len(hamsa.rest_requests)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {SECTION_ENDPOINTS: {CONF_API_URL: hamsa.api_url}}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data == {
+        CONF_PROVIDER: "hamsa",
+        CONF_API_KEY: HAMSA_KEY,
+        CONF_API_URL: hamsa.api_url,
+    }
+    check = hamsa.rest_requests[checks]
+    assert check.path == "/v1/projects/by-api-key"
+    assert check.headers["Authorization"] == f"Token {HAMSA_KEY}"  # the stored key, again
 
 
 # --- options ---------------------------------------------------------------------------------
