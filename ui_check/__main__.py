@@ -1,0 +1,7 @@
+"""``python -m ui_check``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
