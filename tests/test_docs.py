@@ -98,8 +98,12 @@ def test_every_probe_flag_is_on_the_probe_page() -> None:
             assert f"| `{option}" in probe, f"{option} is not in the flag table of probe.md"
 
 
-def test_every_error_code_is_explained() -> None:
-    codes = section(page("troubleshooting.md"), "## Wyoming error codes")
+@pytest.mark.parametrize(
+    ("name", "heading"),
+    [("troubleshooting.md", "## Wyoming error codes"), ("ar/troubleshooting.md", None)],
+)
+def test_every_error_code_is_explained(name: str, heading: str | None) -> None:
+    codes = section(page(name), heading) if heading else page(name)
     for code in ERROR_CODES:
         row = re.search(rf"^\| `{code}` \|(.+)\|(.+)\|$", codes, re.MULTILINE)
         assert row, f"{code} has no row (meaning, what to do) in troubleshooting.md"
@@ -120,10 +124,22 @@ def _messages(strings: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
         yield "issues", key, value["description"]
 
 
-def test_every_home_assistant_message_is_explained() -> None:
-    """Each message's key is in a table and its fixed words are quoted as the user sees them."""
-    strings = json.loads(STRINGS.read_text("utf-8"))
-    messages = flat(section(page("troubleshooting.md"), "## Home Assistant messages"))
+@pytest.mark.parametrize(
+    ("translations", "where"),
+    [
+        (STRINGS, ("troubleshooting.md", "## Home Assistant messages")),
+        (STRINGS.parent / "translations" / "ar.json", ("ar/troubleshooting.md", None)),
+    ],
+    ids=["en", "ar"],
+)
+def test_every_home_assistant_message_is_explained(
+    translations: Path, where: tuple[str, str | None]
+) -> None:
+    """Each message's key is in a table and its fixed words are quoted as the user sees
+    them, in English and, on the Arabic page, in Arabic."""
+    strings = json.loads(translations.read_text("utf-8"))
+    name, heading = where
+    messages = flat(section(page(name), heading) if heading else page(name))
     for group, key, text in _messages(strings):
         assert f"`{key}`" in messages, f"{group}.{key} is not in troubleshooting.md"
         for piece in re.split(r"\{[^}]*\}", text):
