@@ -3,5 +3,5 @@
 ``script/bench [--quick] [--out DIR]`` (or ``python -m bench``) starts the fake providers
 with realistic timing, the real Wyoming server, and a *floor* client that talks to the fake
 providers directly; it prints a table, writes ``results.json`` and ``bench.png``. See
-README.md ("Benchmarks") for what each figure means.
+docs/benchmarks.md for what each figure means.
 """

@@ -9,7 +9,7 @@ server's end-to-end TTFA figures already include the cloud engines' default step
 tests/core/frontend_corpus.py as written and after the offline voice's default steps, read
 by ``espeak-ng -v ar -q -x``: replies with digits or Latin letters left, replies where
 espeak-ng switches to English (it writes ``(en)``), Arabic words with vowel marks
-(README, "What is spoken").
+(docs/text-frontend.md).
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def corpus_figures(texts: list[str]) -> dict[str, Any]:
 
 
 def main() -> None:
-    """Print the corpus figures (README, "What is spoken")."""
+    """Print the corpus figures (docs/text-frontend.md)."""
     from tests.core.frontend_corpus import CORPUS  # noqa: PLC0415 (the tests' corpus)
 
     if shutil.which("espeak-ng") is None:

@@ -346,7 +346,7 @@ class Runner:
                 is not None
             ]
             # End of the reply after the provider's last frame: what a reply costs after
-            # its audio (Faseeh's socket listens on after isFinal; see README).
+            # its audio (Faseeh's socket listens on after isFinal; see docs/faseeh.md).
             ended = [
                 t.t_end - frames[-1][2]
                 for t in good

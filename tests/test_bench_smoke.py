@@ -1,7 +1,7 @@
 """The benchmark's quick mode runs end to end and reports every figure.
 
 A smoke test only: it asserts that the command completed and wrote its outputs, never a
-timing (those depend on the machine; see README "Benchmarks").
+timing (those depend on the machine; see docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help=f"advertise _wyoming._tcp for discovery (default name {DEFAULT_ZEROCONF_NAME})",
     )
-    # Text front-end: the steps each engine's text goes through (README, "What is spoken").
+    # Text front-end: the steps each engine's text goes through (docs/text-frontend.md).
     for engine in ENGINES:
         default = TextPolicy.default_for(engine)
         parser.add_argument(
@@ -321,7 +321,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
         )
         # Everything made so far (about 800 voice routes among it) lives as long as the
         # process: out of the collector's sight, full collections stay short while many
-        # replies stream (per-chunk p99 at 100 streams, see README "Benchmarks").
+        # replies stream (per-chunk p99 at 100 streams, see docs/benchmarks.md).
         gc.collect()
         gc.freeze()
         providers.start(args.custom_voice)

@@ -83,7 +83,7 @@ class FlagParser(argparse.ArgumentParser):
 
 
 def add_provider_flags(parser: argparse.ArgumentParser) -> None:
-    """Keys, hosts, regions and per-provider settings (README: the flag table)."""
+    """Keys, hosts, regions and per-provider settings (docs/wyoming-server.md: the flag table)."""
     parser.add_argument(
         "--hamsa-api-key",
         default=os.environ.get("HAMSA_API_KEY") or None,

@@ -6,7 +6,7 @@ arrives: time to first audio beats tidy sizes) and the last, then AudioStop. A r
 one audio format: should a later piece of a stream come at another rate, it is resampled
 to the first one rather than switching formats under the client.
 
-Speed (see bench/ and README "Benchmarks"): writing an event the generic way costs three
+Speed (see bench/ and docs/benchmarks.md): writing an event the generic way costs three
 socket writes (header line, data, payload), and on loopback each write is a system call
 that also delivers the bytes to the client and wakes it. So the chunks cut from one
 provider frame are encoded here, byte for byte as ``wyoming`` encodes them, and leave in

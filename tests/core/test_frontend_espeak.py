@@ -3,7 +3,7 @@
 For every reply of the corpus, the text espeak-ng used to get (as written) and the text
 it gets now (the offline voice's default steps: markup, Latin words, numbers, Latin
 letters, tashkeel) go through ``espeak-ng -v ar -q -x`` (bench/frontend.py). Reported
-(README, "What is spoken"; ``python -m bench.frontend`` prints the table): replies with
+(docs/text-frontend.md; ``python -m bench.frontend`` prints the table): replies with
 digits or Latin letters left, replies where espeak-ng switches to English (it writes
 ``(en)`` in its phonemes), and the share of Arabic words that carry vowel marks.
 """

@@ -1,6 +1,6 @@
 """What the probe found: steps, verdicts, and their two forms (a table, JSON).
 
-The JSON shape is stable (``SCHEMA``; README "Probe your account" documents it) and the
+The JSON shape is stable (``SCHEMA``; docs/probe.md documents it) and the
 table is drawn from the very same data, after redaction, so both say the same thing
 and neither can carry a key.
 """
@@ -44,7 +44,7 @@ class Step:
     provider_text: str | None = None  # what the provider said, verbatim
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON form (README documents every field)."""
+        """The JSON form (docs/probe.md documents every field)."""
         return {
             "id": self.id,
             "label": self.label,

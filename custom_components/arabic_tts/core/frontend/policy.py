@@ -23,8 +23,9 @@ Defaults:
 - Offline (espeak-ng, and the Piper voices, phonemized by espeak-ng): everything. espeak
   reads "2:05" as "two zero five", drops "%", reads "°C", "on" and any Latin word with
   English phonemes (which a Piper Arabic voice never heard) and reads unvowelled Arabic
-  letter by letter; each step is measured on the corpus (README). ``latin`` is not a cloud
-  default: those voices were not shown to misread a brand name written in Latin letters.
+  letter by letter; each step is measured on the corpus (docs/text-frontend.md).
+  ``latin`` is not a cloud default: those voices were not shown to misread a brand name
+  written in Latin letters.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ What the model gets wrong must not make speech worse, so:
 - **No case ending before a pause.** Spoken Arabic drops the final short vowel at a pause
   (waqf): the last word of a sentence or clause loses its final haraka or tanween (except
   the tanween of ـًا, said -an). Elsewhere the model's ending is kept; measured with
-  espeak-ng on the test corpus (tests/core/test_frontend_espeak.py, README).
+  espeak-ng on the test corpus (tests/core/test_frontend_espeak.py, docs/text-frontend.md).
 """
 
 from __future__ import annotations
