@@ -78,6 +78,10 @@ async def run_language(language: str, shots: Path) -> list[str]:
                 await run.shot("integration-entries")
             failures += run.failures
             failures += _console(language, browser.seen.console, browser.seen.page_errors)
+            print(
+                f"ui-check {language}: {len(run.screens)} screens checked, "
+                f"{len(run.fields)} form fields: {', '.join(sorted(run.fields))}"
+            )
     finally:
         await home.stop()
         await providers.stop()

@@ -46,6 +46,7 @@ class Run:
     kitchen: Kitchen
     failures: list[str] = field(default_factory=list)
     screens: list[Screen] = field(default_factory=list)
+    fields: set[str] = field(default_factory=set)  # every form field whose label was checked
 
     @property
     def page(self) -> Any:
@@ -77,6 +78,9 @@ class Run:
                 break
             await asyncio.sleep(0.2)
         self.screens.append(screen)
+        self.fields |= {
+            f"{flow}.{step.get('step_id')}.{item['name']}" for item in step.get("data_schema") or []
+        }
         for failure in failures:
             self.fail(f"{failure}; the screen showed: {screen.text[:300]!r}")
         return screen
