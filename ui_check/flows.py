@@ -31,6 +31,9 @@ SETTLE_S = 30.0  # bounds the wait for a screen to show what it should (markdown
 STORE_S = 30.0  # bounds the wait for Home Assistant to write .storage (it delays writes)
 SPEECH_S = 60.0  # bounds the wait for a fake to receive what tts.speak sent
 MESSAGE = "مرحبا، الغداء جاهز على الطاولة."
+# Home Assistant caches what it spoke: a message asked for again is not sent to anyone.
+REFUSED_MESSAGE = "الباب الأمامي مفتوح منذ عشر دقائق."
+AFTER_REAUTH_MESSAGE = "أُغلق الباب الأمامي، شكرًا لكم."
 
 
 @dataclass
@@ -298,28 +301,34 @@ def _select(step: dict[str, Any], name: str) -> dict[str, Any]:
     return select
 
 
-async def speak(run: Run, entity_id: str, provider: str, shot: bool) -> None:
-    """``tts.speak`` from the developer tools' Actions, in YAML, to the kitchen speaker:
-    the fake must hear the message and the speaker must get audio back."""
+async def perform_speak(run: Run, entity_id: str, message: str, shot: bool) -> None:
+    """``tts.speak`` from the developer tools' Actions, in YAML, to the kitchen speaker."""
     page = run.page
-    texts = run.providers.hamsa_texts if provider == "hamsa" else run.providers.faseeh_texts
-    heard_before, played_before = len(texts()), len(run.kitchen.played)
     await page.goto(f"{run.home.url}/config/tools/action")
     await page.locator('ha-button[value="yaml"]').click()
     action = {
         "action": "tts.speak",
         "target": {"entity_id": entity_id},
-        "data": {"media_player_entity_id": "media_player.kitchen", "message": MESSAGE},
+        "data": {"media_player_entity_id": "media_player.kitchen", "message": message},
     }
     await page.locator("tools-action .cm-content").fill(json.dumps(action, ensure_ascii=False))
     await page.locator("tools-action").get_by_text("tts.speak", exact=True).wait_for()
     if shot:
         await run.shot("speak-developer-tools")
     await page.locator("tools-action ha-progress-button").click()
+
+
+async def speak(
+    run: Run, entity_id: str, provider: str, shot: bool, message: str = MESSAGE
+) -> None:
+    """The fake must hear the message and the speaker must get audio back."""
+    texts = run.providers.hamsa_texts if provider == "hamsa" else run.providers.faseeh_texts
+    heard_before, played_before = len(texts()), len(run.kitchen.played)
+    await perform_speak(run, entity_id, message, shot)
     deadline = time.monotonic() + SPEECH_S
     while not (
         len(run.kitchen.played) > played_before
-        and any(MESSAGE.rstrip(".") in text for text in texts()[heard_before:])
+        and any(message.rstrip(".") in text for text in texts()[heard_before:])
     ):
         if time.monotonic() > deadline or run.kitchen.errors:
             got = len(run.kitchen.played) - played_before
@@ -348,6 +357,49 @@ async def diagnostics(run: Run, entry_id: str, provider: str) -> None:
                 run.fail(f"{provider}: the diagnostics download holds an API key")
     if report.get("data", {}).get("entry", {}).get("data", {}).get("api_key") != "**REDACTED**":
         run.fail(f"{provider}: diagnostics do not show the key as **REDACTED**")
+
+
+async def reauth(run: Run, entry_id: str, entity_id: str) -> None:
+    """Faseeh stops accepting the key: the next reply fails, Home Assistant asks for a new
+    key (the entry waits under Discovered with *Reconfigure*), and a new key of the same
+    account is stored and speaks."""
+    providers = run.providers
+    providers.faseeh.valid_keys.discard(providers.faseeh_key)
+    run.kitchen.errors.clear()
+    await perform_speak(run, entity_id, REFUSED_MESSAGE, shot=False)
+    deadline = time.monotonic() + SPEECH_S
+    while not run.kitchen.errors:  # the reply fails: the speaker gets an HTTP error
+        if time.monotonic() > deadline:
+            run.fail("reauth: a refused key did not fail the reply")
+            return
+        await asyncio.sleep(0.2)
+    run.kitchen.errors.clear()
+    await run.page.goto(f"{run.home.url}/config/integrations/dashboard")
+    card = run.page.locator("ha-config-flow-card", has_text="Faseeh")
+    before = len(run.session.seen.flow_steps)
+    await card.locator("ha-button[variant=danger]").click()
+    form = await run.next_step(before)
+    if form.get("step_id") != "reauth_confirm":
+        run.fail(f"reauth: the card opened {form.get('step_id')}, not reauth_confirm")
+        return
+    dialog = run.dialog()
+    await run.settle("reauth", dialog, form, "config")
+    await run.shot("reauth", run.surface())
+    providers.faseeh.valid_keys.add(providers.new_faseeh_key)
+    await dialog.locator("input[name=api_key]").fill(providers.new_faseeh_key)
+    done = await run.submit()
+    if done.get("reason") != "reauth_successful":
+        run.fail(f"reauth: {done.get('type')} {done.get('reason')} {done.get('errors')}")
+        return
+    await run.settle("reauth done", dialog, done, "config")
+    await dialog.locator("ha-dialog-footer ha-button").first.click()
+    entries = await run.stored(
+        lambda es: any(e["data"]["api_key"] == providers.new_faseeh_key for e in es)
+    )
+    stored: dict[str, Any] = next((e["data"] for e in entries if e["entry_id"] == entry_id), {})
+    if stored.get("api_key") != providers.new_faseeh_key:
+        run.fail("reauth: the new key was not stored")
+    await speak(run, entity_id, "faseeh", shot=False, message=AFTER_REAUTH_MESSAGE)
 
 
 async def reconfigure(run: Run, entry_id: str) -> None:

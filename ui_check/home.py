@@ -48,6 +48,9 @@ config:
 diagnostics:
 repairs:
 tts:
+# Every real installation has the recorder (default_config): the frontend asks it for its
+# state on every page, and a rejected "recorder/info" escapes it now and then.
+recorder:
 logger:
   default: info
 # The kitchen speaker: a media player that hands what tts.speak asks it to play to the

@@ -34,6 +34,7 @@ class Providers:
     hamsa_key: str = field(default_factory=lambda: _key("hamsa"))
     faseeh_key: str = field(default_factory=lambda: _key("faseeh"))
     refused_key: str = field(default_factory=lambda: _key("refused"))
+    new_faseeh_key: str = field(default_factory=lambda: _key("faseeh-new"))
 
     async def start(self) -> None:
         """Serve both fakes on TLS and write the CA's certificate for Home Assistant."""
@@ -51,7 +52,7 @@ class Providers:
 
     def secrets(self) -> list[str]:
         """Every key of this run: none may show on a screen or in a download."""
-        return [self.hamsa_key, self.faseeh_key, self.refused_key]
+        return [self.hamsa_key, self.faseeh_key, self.refused_key, self.new_faseeh_key]
 
     def hamsa_texts(self) -> list[str]:
         """Every text the fake Hamsa was asked to speak."""
