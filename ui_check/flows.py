@@ -99,10 +99,12 @@ class Run:
 
     async def shot(self, name: str, locator: Locator | None = None) -> None:
         path = self.shots / f"{name}.png"
+        # Still pictures: no animation half-way, no blinking caret, no hover.
+        await self.page.mouse.move(0, 0)
         if locator is None:
-            await self.page.screenshot(path=str(path))
+            await self.page.screenshot(path=str(path), animations="disabled", caret="hide")
         else:
-            await locator.screenshot(path=str(path))
+            await locator.screenshot(path=str(path), animations="disabled", caret="hide")
 
     async def stored(self, check: Callable[[list[dict[str, Any]]], bool]) -> list[dict[str, Any]]:
         """Our entries once ``check`` holds for them (Home Assistant writes with a delay)."""
