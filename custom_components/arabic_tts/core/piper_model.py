@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ProviderError
+from .native_imports import NATIVE_IMPORT_LOCK
 from .piper_config import PiperConfig, VoiceFileError
 
 _LOGGER = logging.getLogger(__name__)
@@ -71,24 +72,8 @@ class PiperModel:
         with self._lock:
             if self._session is not None:
                 return
-            import onnxruntime  # noqa: PLC0415 (optional: only the server's Piper voice)
-
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = self._threads
-            options.inter_op_num_threads = 1
-            # Memory stays bounded by the current sentence: no arena that keeps the
-            # largest sentence's buffers, no per-shape memory plans (Piper does the same).
-            options.enable_cpu_mem_arena = False
-            options.enable_mem_pattern = False
-            options.log_severity_level = 3
-            try:
-                session = onnxruntime.InferenceSession(
-                    str(self.path), sess_options=options, providers=["CPUExecutionProvider"]
-                )
-            except Exception as err:  # onnxruntime raises its own types for a bad file
-                raise VoiceFileError(
-                    f"{self.path} is not a model onnxruntime can load ({_first_line(err)})"
-                ) from None
+            with NATIVE_IMPORT_LOCK:  # the tashkeel model may be importing numpy meanwhile
+                session = self._session_of_file()
             names = {item.name for item in session.get_inputs()}
             if missing := [name for name in REQUIRED_INPUTS if name not in names]:
                 raise VoiceFileError(
@@ -97,6 +82,27 @@ class PiperModel:
             self._speaker_input = SPEAKER in names
             self._session = session
             _LOGGER.debug("Loaded %s (%d inference threads)", self.path, self._threads)
+
+    def _session_of_file(self) -> Any:
+        """The onnxruntime session of the model file (VoiceFileError when it is no model)."""
+        import onnxruntime  # noqa: PLC0415 (optional: only the server's Piper voice)
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = self._threads
+        options.inter_op_num_threads = 1
+        # Memory stays bounded by the current sentence: no arena that keeps the
+        # largest sentence's buffers, no per-shape memory plans (Piper does the same).
+        options.enable_cpu_mem_arena = False
+        options.enable_mem_pattern = False
+        options.log_severity_level = 3
+        try:
+            return onnxruntime.InferenceSession(
+                str(self.path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as err:  # onnxruntime raises its own types for a bad file
+            raise VoiceFileError(
+                f"{self.path} is not a model onnxruntime can load ({_first_line(err)})"
+            ) from None
 
     def audio(self, ids: Sequence[int]) -> bytes:
         """One sentence's phoneme ids → PCM16 little-endian at the voice's rate."""

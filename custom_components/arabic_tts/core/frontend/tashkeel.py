@@ -28,6 +28,7 @@ from typing import Any
 
 import regex as re
 
+from ..native_imports import NATIVE_IMPORT_LOCK
 from ..text import split_sentences
 from .lexicon import bare
 
@@ -62,10 +63,11 @@ class Vowelizer:
             # One inference thread: the server runs on small machines beside other work,
             # and a sentence is too short to gain from more.
             os.environ.setdefault("TT_ORT_THREADS", "1")
-            from text2tashkeel import Diacritizer  # noqa: PLC0415 (optional, server only)
+            with NATIVE_IMPORT_LOCK:  # the Piper voice may be importing numpy meanwhile
+                from text2tashkeel import Diacritizer  # noqa: PLC0415 (optional, server only)
 
-            diacritizer = Diacritizer(self.model)
-            diacritizer("تجربة")  # build the session now, not on the first request
+                diacritizer = Diacritizer(self.model)
+                diacritizer("تجربة")  # build the session now, not on the first request
             self._diacritizer = diacritizer
             _LOGGER.debug("Tashkeel model %s loaded", self.model)
 
