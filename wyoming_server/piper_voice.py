@@ -184,12 +184,14 @@ class PiperService:
                 raise VoiceFileError(f"{self.source.model} does not exist")
             self._set(PiperState.LOADING)
             config = await self.voice.load()
-        except VoiceFileError as err:
-            self.problem = str(err)
+        except Exception as err:  # a bad file, or anything else: never "loading" for good
+            unexpected = not isinstance(err, VoiceFileError)
+            self.problem = f"{type(err).__name__}: {err}" if unexpected else str(err)
             _LOGGER.warning(
                 "Piper voice %s cannot be used: %s. espeak-ng speaks for offline-ar.",
                 self.source.label,
-                err,
+                self.problem,
+                exc_info=unexpected,
             )
             self._set(PiperState.FAILED)
             self._settled.set()

@@ -395,3 +395,31 @@ async def test_no_request_waits_for_the_voice_to_load(
     # offline-ar did not try (and wait for) the voice that was still loading
     assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
     assert len(decode_all(after)) == 2  # Piper, once loaded
+
+
+async def test_an_unexpected_failure_while_loading_is_logged_and_espeak_speaks(
+    tiny_voice: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not only a bad file: whatever stops the load (here numpy failing to import, as when
+    two threads import it at once) ends in "not available" and a log line, never in a
+    voice that says "loading" for good while nobody is told."""
+
+    def broken_load(self: object) -> None:
+        raise ImportError("import numpy failed")
+
+    monkeypatch.setattr("arabic_tts_core.piper_model.PiperModel.load", broken_load)
+    service = PiperService(PiperSource(tiny_voice), base_url="http://127.0.0.1:9")
+    try:
+        with caplog.at_level(logging.WARNING):
+            service.start()
+            await service.wait_until_settled(30)
+            spoken = await speak_offline(service, PLAIN)
+    finally:
+        await service.close()
+
+    assert service.state is PiperState.FAILED
+    assert "import numpy failed" in service.status()
+    [line] = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "ar_JO-tiny-medium.onnx cannot be used" in line and "import numpy failed" in line
+    assert "espeak-ng speaks for offline-ar" in line
+    assert spoken == await espeak_pcm(PLAIN)
