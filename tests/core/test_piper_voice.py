@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -217,6 +218,39 @@ async def test_a_json_without_its_phoneme_map_is_refused(tmp_path: Path) -> None
     model.with_name(model.name + ".json").write_text(json.dumps(data), "utf-8")
     with pytest.raises(VoiceFileError, match="has no phoneme_id_map"):
         await PiperVoice(model).load()
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (
+            lambda text: text.replace('"sample_rate": 22050', '"sample_rate": 1' + "0" * 5000),
+            "not valid JSON",
+        ),
+        (lambda text: "[" * 100_000 + "]" * 100_000, "not valid JSON"),
+        (
+            lambda text: text.replace('"length_scale": 1.0', '"length_scale": Infinity'),
+            "inference.length_scale inf is not a number",
+        ),
+    ],
+    ids=["a 5000-digit number", "nested 100000 deep", "an infinite scale"],
+)
+async def test_a_corrupt_json_is_refused_with_a_reason(
+    tmp_path: Path, damage: Any, reason: str
+) -> None:
+    """Python's json reads these without a JSONDecodeError (a ValueError for too many
+    digits, a RecursionError, Infinity as a float): each is a bad file, said in one line."""
+    model = write_voice(tmp_path)
+    config = model.with_name(model.name + ".json")
+    text = json.dumps(voice_json())
+    assert '"sample_rate": 22050' in text and '"length_scale": 1.0' in text
+    config.write_text(damage(text), "utf-8")
+    voice = PiperVoice(model)
+    try:
+        with pytest.raises(VoiceFileError, match=reason):
+            await voice.load()
+    finally:
+        await voice.close()
 
 
 async def test_a_missing_json_is_refused(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ defaults are Piper's own (OHF-Voice/piper1-gpl ``config.py``, rhasspy/piper
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,8 @@ def load_config(path: Path) -> PiperConfig:
         data = json.loads(raw)
     except json.JSONDecodeError as err:
         raise VoiceFileError(f"{path} is not valid JSON ({err.msg}, line {err.lineno})") from None
+    except (ValueError, RecursionError) as err:  # a number too long, nesting too deep
+        raise VoiceFileError(f"{path} is not valid JSON ({str(err)[:100]})") from None
     return PiperConfig.from_dict(data, source=str(path))
 
 
@@ -145,7 +148,12 @@ def _sample_rate(value: Any, source: str) -> int:
 
 def _number(section: dict[str, Any], key: str, default: float, source: str) -> float:
     value = section.get(key, default)
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)  # json reads Infinity and NaN
+        and value >= 0
+    ):
         return float(value)
     raise VoiceFileError(f"{source}: inference.{key} {value!r} is not a number")
 
