@@ -223,6 +223,23 @@ async def test_too_little_free_space_is_said_before_downloading(
     assert not (tmp_path / "ar_JO-tiny-medium.onnx").exists()
 
 
+@pytest.mark.parametrize(
+    "name", ["ar_JO-tiny-medium.onnx.json", "ar_JO-tiny-medium.onnx.json.part"]
+)
+async def test_a_file_that_cannot_be_removed_is_a_storage_error(
+    mirror: FakeVoiceMirror, session: aiohttp.ClientSession, tmp_path: Path, name: str
+) -> None:
+    """A folder where the file or its part should be (or one the server may not delete):
+    a DownloadError the server logs and retries, not an OSError out of the download."""
+    (tmp_path / name).mkdir()
+
+    with pytest.raises(DownloadError) as error:
+        await download_voice(session, tiny_catalog_voice(), tmp_path, base_url=mirror.base_url)
+
+    assert error.value.reason == piper_download.STORAGE
+    assert f"cannot write {tmp_path / name}" in str(error.value)
+
+
 async def test_no_network_is_one_clear_error(
     session: aiohttp.ClientSession, tmp_path: Path
 ) -> None:

@@ -103,7 +103,10 @@ async def download_voice(
             _LOGGER.warning(
                 "%s does not match its pinned size and checksum; fetching it again", dest
             )
-            await asyncio.to_thread(_remove, dest)
+            try:
+                await asyncio.to_thread(_remove, dest)
+            except OSError as err:  # a folder in its place, a file we may not delete
+                raise _storage_error(dest, err) from None
         await fetch_file(session, remote.url(base_url), dest, remote, progress=progress)
     return voice.model_path(data_dir)
 
@@ -133,7 +136,7 @@ async def fetch_file(
         try:
             await asyncio.to_thread(_install, part, dest)
         except OSError as err:
-            await asyncio.to_thread(_remove, part)
+            await asyncio.to_thread(_remove_quietly, part)
             raise _storage_error(dest, err) from None
         _LOGGER.info(
             "Downloaded %s (%.1f MB, %s verified)", dest, remote.size / MB, remote.digest.algorithm
@@ -155,10 +158,13 @@ async def _fetch_once(
 ) -> None:
     """One request: continue ``part`` to the end, then check it (raises _Interrupted)."""
     have = await asyncio.to_thread(_size_or_zero, part)
-    if have >= remote.size:  # a full part was never checked, or too long: start over
-        await asyncio.to_thread(_remove, part)
-        have = 0
-    await asyncio.to_thread(_check_free_space, part.parent, remote.size - have)
+    try:
+        if have >= remote.size:  # a full part was never checked, or too long: start over
+            await asyncio.to_thread(_remove, part)
+            have = 0
+        await asyncio.to_thread(_check_free_space, part.parent, remote.size - have)
+    except OSError as err:  # a folder in its place, the data folder gone
+        raise _storage_error(part, err) from None
     headers = {"Range": f"bytes={have}-"} if have else {}
     timeout = aiohttp.ClientTimeout(sock_connect=CONNECT_TIMEOUT, sock_read=READ_TIMEOUT)
     answered = False
@@ -175,13 +181,13 @@ async def _fetch_once(
             f"cannot download {remote.name} from {_host(url)} ({_reason(err)})", NETWORK
         ) from None
     except OSError as err:  # writing the file (a ClientOSError is caught above)
-        await asyncio.to_thread(_remove, part)
+        await asyncio.to_thread(_remove_quietly, part)
         raise _storage_error(part, err) from None
     size = await asyncio.to_thread(_size_or_zero, part)
     if size < remote.size:
         raise _Interrupted(f"{size} of {remote.size} bytes arrived")
     if size > remote.size or digest != remote.digest.value:
-        await asyncio.to_thread(_remove, part)
+        await asyncio.to_thread(_remove_quietly, part)
         raise DownloadError(
             f"{remote.name} from {_host(url)} does not match its pinned "
             f"{remote.digest.algorithm} checksum and size; the file was deleted",
@@ -328,6 +334,12 @@ def _size_or_zero(path: Path) -> int:
 
 def _remove(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def _remove_quietly(path: Path) -> None:
+    """Clean up after a failure: the failure is the news, not the clean-up's own."""
+    with contextlib.suppress(OSError):
         path.unlink()
 
 
