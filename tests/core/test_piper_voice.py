@@ -20,7 +20,7 @@ import pytest
 pytest.importorskip("onnxruntime", reason="the piper extra (script/setup installs it)")
 
 from arabic_tts_core.audio import PcmChunk
-from arabic_tts_core.errors import BadRequest
+from arabic_tts_core.errors import BadRequest, ProviderError, ProviderUnavailable
 from arabic_tts_core.offline import espeak_available
 from arabic_tts_core.piper import PiperVoice
 from arabic_tts_core.piper_config import VoiceFileError
@@ -164,6 +164,32 @@ async def test_stopping_early_leaves_nothing_running(
     assert not [task for task in tasks if task.get_name() == "piper sentences"]
     assert "never retrieved" not in caplog.text
     assert len(await speak(voice, SENTENCES[0])) == 1  # the voice still works
+
+
+async def test_a_sentence_that_cannot_be_prepared_is_an_error_not_a_wait(
+    voice: PiperVoice,
+) -> None:
+    """A lone surrogate cannot be sent to espeak-ng (UnicodeEncodeError): the reply fails
+    with a provider error, so the fallback speaks; before, the producer task died and the
+    reply waited for a sentence that would never come."""
+    async with asyncio.timeout(30):  # a hang guard only
+        with pytest.raises(ProviderError, match="UnicodeEncodeError"):
+            await speak(voice, "مَرْحَبًا \ud800 بِكُمْ.")
+    assert len(await speak(voice, SENTENCES[0])) == 1  # the voice still works
+
+
+async def test_closing_the_voice_mid_reply_ends_the_reply_with_an_error(
+    voice: PiperVoice,
+) -> None:
+    """The voice closed while a reply is being spoken (the server stopping): the reply
+    ends with ProviderUnavailable, not a wait without end or a stray CancelledError."""
+    async with asyncio.timeout(30):  # a hang guard only
+        async with contextlib.aclosing(voice.synthesize(" ".join(SENTENCES))) as audio:
+            await anext(audio)
+            await voice.close()
+            with pytest.raises(ProviderUnavailable, match="closed"):
+                async for _chunk in audio:
+                    pass
 
 
 async def test_two_replies_share_one_inference_thread(voice: PiperVoice) -> None:

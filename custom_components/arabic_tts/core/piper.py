@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .audio import AudioFormat, PcmChunk
-from .errors import BadRequest, ProviderTimeout, TtsError
+from .errors import BadRequest, ProviderError, ProviderTimeout, ProviderUnavailable, TtsError
 from .piper_config import TEXT, PiperConfig, config_path_for, load_config
 from .piper_model import PiperModel
 from .piper_phonemes import EspeakPhonemizer, phoneme_ids, split_long, text_phonemes
@@ -32,6 +32,7 @@ PROVIDER = "piper"
 MAX_PHONEMES = 1000
 # A worker thread that has not finished one sentence in this long is stuck.
 INFERENCE_TIMEOUT = 60.0
+CLOSED = "The Piper voice was closed while it spoke."
 
 _Job = asyncio.Future[bytes]
 
@@ -117,6 +118,11 @@ class PiperVoice:
                         f"The Piper voice made no audio for {INFERENCE_TIMEOUT:g} s",
                         provider=PROVIDER,
                     ) from None
+                except asyncio.CancelledError:
+                    if _being_cancelled():
+                        raise
+                    # Not us: close() cancelled the sentences waiting for the thread.
+                    raise ProviderUnavailable(CLOSED, provider=PROVIDER) from None
                 if pcm:
                     yield PcmChunk(fmt, pcm)
             await producer  # its failure, if it had one
@@ -144,12 +150,23 @@ class PiperVoice:
                     except asyncio.CancelledError:
                         _discard(job)
                         raise
-        except TtsError as err:
+        except Exception as err:  # the reply waits on this queue: it must hear of any failure
             failed: _Job = loop.create_future()
-            failed.set_exception(err)
+            failed.set_exception(self._as_tts_error(err))
             await queue.put(failed)
             return
         await queue.put(None)
+
+    def _as_tts_error(self, err: Exception) -> TtsError:
+        """What a failure to prepare a sentence means for the reply."""
+        if isinstance(err, TtsError):
+            return err
+        if self._executor is None or self._model is None:
+            return ProviderUnavailable(CLOSED, provider=PROVIDER)
+        return ProviderError(
+            f"The Piper voice could not prepare a sentence ({type(err).__name__}: {err}).",
+            provider=PROVIDER,
+        )
 
     async def _ids(self, sentence: str) -> list[list[int]]:
         """Piper's sentences of one of ours, as id sequences for the model."""
@@ -173,6 +190,11 @@ class PiperVoice:
             )
         _LOGGER.debug("Piper phonemes for %r: %s", sentence, sentences)
         return batches
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _discard(job: _Job) -> None:
