@@ -254,6 +254,21 @@ def test_user_lexicon_replaces_whole_words(text: str, spoken: str) -> None:
     assert lexicon.apply(text) == spoken
 
 
+@pytest.mark.parametrize(
+    ("entry", "text"),
+    [
+        ("ΟΔΟΣ = أودوس", "الشارع οδοσ هنا"),  # σ matches Σ, but "ΟΔΟΣ".lower() ends in ς
+        ("Işık = إيشيك", "ضوء IŞIK مطفأ"),  # ı matches I, but "IŞIK".lower() has an i
+    ],
+)
+def test_user_lexicon_matches_what_its_pattern_matches(entry: str, text: str) -> None:
+    """The pattern matches without case more widely than str.lower() folds: such a match
+    is spoken as its entry says (it was a KeyError that failed the whole reply)."""
+    lexicon, _ = UserLexicon.parse(entry)
+    spoken = entry.split(" = ")[1]
+    assert lexicon.apply(text).split() == [*text.split()[:1], spoken, *text.split()[2:]]
+
+
 def test_user_lexicon_comes_before_numbers_for_every_policy() -> None:
     lexicon, _ = UserLexicon.parse(LEXICON)
     offline = EngineText(OFFLINE_WITHOUT_TASHKEEL, name="offline-ar", lexicon=lexicon)

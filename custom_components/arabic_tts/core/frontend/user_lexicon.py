@@ -55,11 +55,11 @@ class UserLexicon:
     def __init__(self, entries: Mapping[str, str] | None = None) -> None:
         # Latin letters match in any case: one key per written form, folded.
         self._entries = {_key(written): spoken for written, spoken in (entries or {}).items()}
+        self._written = {_key(written): written for written in entries or {}}
         self._pattern: re.Pattern[str] | None = None
         if self._entries:
             alternation = "|".join(
-                r"\s+".join(re.escape(word) for word in written.split())
-                for written in sorted(self._entries, key=len, reverse=True)
+                _words_pattern(written) for written in sorted(self._entries, key=len, reverse=True)
             )
             self._pattern = re.compile(
                 r"(?<![\p{L}\p{M}\p{N}_])"
@@ -104,7 +104,28 @@ class UserLexicon:
         pre: str = match.group("pre")
         if pre and not _starts_arabic(written):
             return str(match.group(0))  # و + a Latin name: not a prefix
-        return pre + self._entries[_key(written)]
+        spoken = self._spoken(written)
+        return str(match.group(0)) if spoken is None else pre + spoken
+
+    def _spoken(self, written: str) -> str | None:
+        """The entry a match is for. Matching without case is wider than ``str.lower``
+        (σ and ς, I and ı are the same letter to the pattern, not to lower()): when the
+        folded key is not found, the entry whose own pattern matches is."""
+        if (spoken := self._entries.get(_key(written))) is not None:
+            return spoken
+        for key, original in self._written.items():
+            if _pattern_of(original).fullmatch(written):
+                return self._entries[key]
+        return None
+
+
+def _words_pattern(written: str) -> str:
+    """A written form as a pattern: its words, any run of spaces between them."""
+    return r"\s+".join(re.escape(word) for word in written.split())
+
+
+def _pattern_of(written: str) -> re.Pattern[str]:
+    return re.compile(_words_pattern(written), re.IGNORECASE)
 
 
 def _key(written: str) -> str:
