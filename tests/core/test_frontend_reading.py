@@ -6,6 +6,9 @@ governs the number, as the rest of the front-end reads)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import pytest
 from arabic_tts_core.frontend import EngineText, TextPolicy, UserLexicon, verbalize
 from arabic_tts_core.frontend.latin import transliterate_latin
@@ -204,6 +207,30 @@ def test_negative_counts(text: str, spoken: str) -> None:
 )
 def test_latin_words_in_arabic_letters(text: str, spoken: str) -> None:
     assert transliterate_latin(text) == spoken
+
+
+def _cpu_seconds(work: Callable[[], object]) -> float:
+    """The least CPU time of three runs (the least is the one least disturbed)."""
+    times = []
+    for _ in range(3):
+        started = time.process_time()
+        work()
+        times.append(time.process_time() - started)
+    return max(min(times), 1e-4)
+
+
+@pytest.mark.parametrize("end", ["é", "_", "٣"])
+def test_a_long_latin_word_is_read_in_linear_time(end: str) -> None:
+    """One long Latin "word" that does not end the way a word does (a pasted hash, a
+    hostile request) took time in the square of its length: 100,000 characters held
+    the event loop's thread for most of a minute. 5x the length must cost about 5x the
+    CPU, not 25x (a ratio of this process's CPU times, whatever the machine)."""
+
+    def transliterate(chars: int) -> None:
+        transliterate_latin("نص " + "aB1" * (chars // 3) + end)
+
+    ratio = _cpu_seconds(lambda: transliterate(20_000)) / _cpu_seconds(lambda: transliterate(4_000))
+    assert ratio < 12, f"5x the text took {ratio:.1f}x the CPU"
 
 
 def test_latin_step_runs_after_the_words_step_and_only_when_chosen() -> None:

@@ -29,7 +29,10 @@ from .numbers import cardinal, digits
 ARABIC_LETTER_RE = re.compile(r"(?=\p{Arabic})\p{L}")
 # A Latin word, maybe with digits, hyphens or an apostrophe inside (Z-Wave, Ahmed's, PS5);
 # runs of such words separated by spaces are looked up whole first (Apple TV).
-_TOKEN = r"(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:['’\-][A-Za-z0-9]+)*)"
+# Digits, a first letter, then letters and digits: one way only to match a word, and
+# possessive, so a word that fails to end as a word (Café, a_b) is given up at once, not
+# retried at every split of its letters (the square of its length).
+_TOKEN = r"(?:[0-9]*+[A-Za-z][A-Za-z0-9]*+(?:['’\-][A-Za-z0-9]++)*)"
 LATIN_RUN_RE = re.compile(
     rf"(?<![\p{{L}}\p{{N}}_]){_TOKEN}(?:[ \t]+{_TOKEN})*(?![\p{{L}}\p{{N}}_])"
 )
