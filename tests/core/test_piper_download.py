@@ -253,6 +253,20 @@ async def test_no_network_is_one_clear_error(
     assert listing(tmp_path) == []
 
 
+async def test_a_password_in_the_mirror_address_never_reaches_the_error(
+    session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """A private mirror behind basic auth (--piper-voices-url https://user:pass@host/…):
+    the error, logged at every failure, names the host without its credentials."""
+    base_url = f"http://piper:s3cr3t-pass@127.0.0.1:{free_port()}/piper-voices"
+
+    with pytest.raises(DownloadError) as error:
+        await download_voice(session, tiny_catalog_voice(), tmp_path, base_url=base_url)
+
+    assert str(error.value).startswith("cannot reach 127.0.0.1:")
+    assert "s3cr3t" not in str(error.value) and "piper:" not in str(error.value)
+
+
 async def test_an_http_error_is_reported_with_its_status(
     mirror: FakeVoiceMirror, session: aiohttp.ClientSession, tmp_path: Path
 ) -> None:

@@ -352,7 +352,8 @@ def _range_start(response: aiohttp.ClientResponse) -> int | None:
 
 
 def _host(url: str) -> str:
-    return url.split("://", 1)[-1].split("/", 1)[0]
+    """The host (and port) of ``url``, never a ``user:password@`` in front of it."""
+    return url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
 
 
 def _reason(err: BaseException) -> str:
