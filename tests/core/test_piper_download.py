@@ -267,6 +267,22 @@ async def test_a_password_in_the_mirror_address_never_reaches_the_error(
     assert "s3cr3t" not in str(error.value) and "piper:" not in str(error.value)
 
 
+async def test_a_redirect_loop_is_one_clear_error(
+    mirror: FakeVoiceMirror, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    mirror.redirect_loop.add(f"{FOLDER}.onnx.json")
+
+    with pytest.raises(DownloadError) as error:
+        await download_voice(session, tiny_catalog_voice(), tmp_path, base_url=mirror.base_url)
+
+    assert error.value.reason == piper_download.HTTP
+    assert str(error.value) == (
+        f"127.0.0.1:{mirror.port} redirected ar_JO-tiny-medium.onnx.json in a loop "
+        "(too many redirects)"
+    )
+    assert listing(tmp_path) == []
+
+
 async def test_an_http_error_is_reported_with_its_status(
     mirror: FakeVoiceMirror, session: aiohttp.ClientSession, tmp_path: Path
 ) -> None:

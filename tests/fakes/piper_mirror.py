@@ -3,7 +3,8 @@
 Like the real one, ``/…/resolve/<rev>/<path>`` answers 302 to a CDN address, and the CDN
 serves the bytes with Range support (206 and Content-Range). On demand it sends other
 bytes than the pinned ones, cuts a transfer off half way (a dropped connection), ignores
-Range (200 with the whole file), or answers an HTTP error.
+Range (200 with the whole file), answers an HTTP error, or redirects a file to itself for
+ever (a misconfigured mirror).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class FakeVoiceMirror:
     ignore_range: bool = False
     stall_after: dict[str, int] = field(default_factory=dict)  # path → bytes, then silence
     status: dict[str, int] = field(default_factory=dict)  # path → forced HTTP status
+    redirect_loop: set[str] = field(default_factory=set)  # answered 302 to themselves
     requests: list[MirrorRequest] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     _release: asyncio.Event = field(default_factory=asyncio.Event)
@@ -79,6 +81,8 @@ class FakeVoiceMirror:
             raise web.HTTPNotFound()
         path = path.removeprefix(CDN.strip("/") + "/")
         self.requests.append(MirrorRequest(path, request.headers.get("Range")))
+        if path in self.redirect_loop:
+            raise web.HTTPFound(CDN + path)
         if path in self.status:
             return web.Response(status=self.status[path], text=f"forced {self.status[path]}")
         if path not in self.files:

@@ -174,6 +174,10 @@ async def _fetch_once(
             digest = await _save_body(response, part, have, remote, progress)
     except aiohttp.ClientConnectorError as err:
         raise DownloadError(f"cannot reach {_host(url)} ({_reason(err)})", NETWORK) from None
+    except aiohttp.TooManyRedirects:
+        raise DownloadError(
+            f"{_host(url)} redirected {remote.name} in a loop (too many redirects)", HTTP
+        ) from None
     except (aiohttp.ClientError, TimeoutError) as err:
         if answered:  # the body broke off: continue from what arrived
             raise _Interrupted(_reason(err)) from None
