@@ -174,6 +174,33 @@ def test_ordinals_agree_with_the_noun_before_them(text: str, spoken: str) -> Non
 @pytest.mark.parametrize(
     ("text", "spoken"),
     [
+        ("خلال الـ24 ساعة الماضية", "خلال الأربع والعشرين ساعة الماضية"),
+        ("في الـ3 أيام الماضية", "في الثلاثة أيام الماضية"),
+        ("آخر الـ10 دقائق كانت هادئة", "آخر العشر دقائق كانت هادئة"),
+        ("استهلك المنزل في الـ7 أيام 12 كيلوواط", None),  # the count only; the rest as before
+        ("وفي الـ5 أيام القادمة", "وفي الخمسة أيام القادمة"),
+        # Still ordinals: after the noun they describe, or not before a counted form.
+        ("في الطابق الـ12 غرفة واحدة", "في الطابق الثاني عشر غرفة واحدة"),
+        ("الحلقة الـ3 ساعة كاملة", "الحلقة الثالثة ساعة كاملة"),
+    ],
+)
+def test_al_before_a_count_of_a_noun_is_a_definite_number_not_an_ordinal(
+    text: str, spoken: str | None
+) -> None:
+    """ "خلال الـ24 ساعة الماضية" is the last twenty-four hours; read as an ordinal it was
+    "during the twenty-fourth hour" (خلال الرابع والعشرون ساعة). A number written الـN
+    before the form of a noun it counts (a plural for 3-10, the singular from 11) and not
+    after a noun it would describe is read as a definite number, ال on each of its parts."""
+    result = verbalize(text)
+    if spoken is None:
+        assert result.startswith("استهلك المنزل في السبعة أيام ")
+    else:
+        assert result == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
         ("الحرارة -5 درجات", "الحرارة سالب خمس درجات"),
         ("الحرارة \u22125 درجات", "الحرارة سالب خمس درجات"),  # the Unicode minus
         ("الحرارة -12 درجة", "الحرارة سالب اثنتا عشرة درجة"),

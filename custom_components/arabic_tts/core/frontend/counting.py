@@ -49,6 +49,20 @@ def counted(value: int, noun: Noun, case: Case = "nom", fraction: str = "") -> s
     return f"{words} {noun.singular}"
 
 
+def definite(number: str) -> str:
+    """A number's words with the article, as before the noun it counts: أربع وعشرون →
+    الأربع والعشرون (ال on the first word and on each one joined by و)."""
+    words: list[str] = []
+    for index, word in enumerate(number.split(" ")):
+        if index == 0:
+            words.append("ال" + word)
+        elif word.startswith("و"):
+            words.append("وال" + word[1:])
+        else:
+            words.append(word)  # the second part of 11-19, آلاف after its count
+    return " ".join(words)
+
+
 def known_noun(word: str) -> Noun | None:
     """The lexicon's noun for a word, with or without the letters in front (للمرة)."""
     if (noun := find_noun(word)) is not None:

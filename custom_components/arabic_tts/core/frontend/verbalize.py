@@ -29,7 +29,7 @@ import itertools
 
 import regex as re
 
-from .counting import counted, guess_gender, number_words
+from .counting import counted, definite, guess_gender, number_words
 from .fractions import FRACTION_RE, fraction
 from .latin import transliterate_latin
 from .lexicon import (
@@ -44,7 +44,9 @@ from .lexicon import (
     PERIODS,
     UNITS,
     YEAR_BEFORE,
+    Noun,
     Unit,
+    bare,
     find_noun,
 )
 from .money import CURRENCY_SYMBOLS, Currency, amount, find_currency
@@ -239,12 +241,18 @@ def _number(match: re.Match[str]) -> str:
     sign = f"{NEGATIVE} " if negative else ""
 
     if is_ordinal:
-        # An ordinal follows the noun it describes and agrees with it: المرة الثالثة.
-        spoken = ordinal(value, guess_gender(previous))
-        if spoken is None or negative or fraction or unit_symbol or currency_symbol:
+        if negative or fraction or unit_symbol or currency_symbol:
             return raw
         head = prefix.rstrip("ـ")[:-2]  # "وال" → "و"
-        return head + spoken + _rest_after_number(match)
+        if (noun := _counted_after_al(value, word, previous)) is not None:
+            # خلال الـ24 ساعة: the last twenty-four hours, not the twenty-fourth hour.
+            case = "gen" if head.endswith(GENITIVE_PREFIXES) else case
+            return head + definite(cardinal(value, noun.gender, case)) + _rest_after_number(match)
+        # An ordinal follows the noun it describes and agrees with it: المرة الثالثة.
+        rank = ordinal(value, guess_gender(previous))
+        if rank is None:
+            return raw
+        return head + rank + _rest_after_number(match)
 
     if currency_symbol is not None:
         spoken = _money(value, fraction, CURRENCY_SYMBOLS[currency_symbol], case)
@@ -278,15 +286,27 @@ def _number(match: re.Match[str]) -> str:
 
     month = _month_after(word, word2)
     if month and 1 <= value <= 31 and not fraction and not negative:
-        spoken = ordinal(value, "m")
-        assert spoken is not None
-        return f"{prefix}{spoken} من {_rest_after_number(match).lstrip()}"
+        day = ordinal(value, "m")
+        assert day is not None
+        return f"{prefix}{day} من {_rest_after_number(match).lstrip()}"
 
     # A noun the lexicon does not know: its gender is guessed from its ending (counting.py);
     # the words after the number stay as written.
     gender = "m" if word in _NOT_COUNTED else guess_gender(word)
     spoken = number_words(value, fraction, gender, case)
     return prefix + sign + spoken + _rest_after_number(match)
+
+
+def _counted_after_al(value: int, word: str | None, previous: str) -> Noun | None:
+    """The noun a number written الـN counts, when it counts one: the word after it is
+    that noun in the form the number asks for (a plural after 3-10, else the singular),
+    and the word before it is no definite noun the number would be the rank of
+    (الطابق الـ12 غرفة: the twelfth floor)."""
+    noun = find_noun(word)
+    if noun is None or word is None or value < 3 or bare(previous).startswith("ال"):
+        return None
+    forms = {noun.plural} if 3 <= value % 100 <= 10 else {noun.singular, noun.tamyiz}
+    return noun if bare(word) in {bare(form) for form in forms} else None
 
 
 def _money(value: int, fraction: str, currency: Currency, case: Case) -> str:
