@@ -138,11 +138,13 @@ async def test_first_sentence_arrives_before_the_rest_are_made_and_lookahead_is_
     async with contextlib.aclosing(voice.synthesize(text)) as audio:
         first = await anext(audio)
         made_at_first_audio = len(made)
-        # Hold the first sentence; let the producer run as far as it can.
-        for _ in range(200):
-            await asyncio.sleep(0.01)
+        # Hold the first sentence; let the producer run as far as it can (up to 30 s on a
+        # busy machine: a bound on a hang, not a time the test expects), then a little more
+        # in case it would go further.
+        for _ in range(3000):
             if len(made) >= 3:
                 break
+            await asyncio.sleep(0.01)
         await asyncio.sleep(0.2)
         made_while_held = len(made)
         rest = [chunk async for chunk in audio]
