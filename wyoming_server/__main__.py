@@ -23,6 +23,7 @@ from arabic_tts_core.errors import UnknownVoice
 from arabic_tts_core.fallback import FallbackPolicy
 from arabic_tts_core.frontend import STEPS, TextPolicy, parse_steps
 from arabic_tts_core.hamsa import is_custom_voice_id
+from arabic_tts_core.native_imports import import_numpy
 from arabic_tts_core.offline import espeak_available
 from arabic_tts_core.piper_catalog import DEFAULT_VOICE as DEFAULT_PIPER_VOICE
 from arabic_tts_core.piper_model import onnxruntime_available
@@ -324,6 +325,10 @@ async def main(argv: Sequence[str] | None = None) -> None:
         # replies stream (per-chunk p99 at 100 streams, see docs/benchmarks.md).
         gc.collect()
         gc.freeze()
+        if text.vowelizer is not None or piper is not None:
+            # Before the models load in worker threads: the event loop's own first use
+            # of numpy (resampling) must not race their first import of it.
+            await asyncio.to_thread(import_numpy)
         providers.start(args.custom_voice)
         text.start()
         if piper is not None:

@@ -16,6 +16,7 @@ pytest.importorskip("onnxruntime", reason="the piper extra (script/setup install
 pytest.importorskip("text2tashkeel", reason="the tashkeel extra (script/setup installs it)")
 
 from arabic_tts_core.frontend import Vowelizer
+from arabic_tts_core.native_imports import NATIVE_IMPORT_LOCK, import_numpy
 from arabic_tts_core.piper_config import load_config
 from arabic_tts_core.piper_model import PiperModel
 
@@ -79,3 +80,21 @@ def test_the_tashkeel_model_and_the_piper_voice_import_one_at_a_time(
     assert not failures
     assert model.loaded
     assert most == 1, "two threads imported numpy/onnxruntime at the same time"
+
+
+def test_the_server_s_early_numpy_import_waits_its_turn() -> None:
+    """import_numpy (run by the server before the models load) takes the same lock."""
+    done = threading.Event()
+
+    def run() -> None:
+        import_numpy()
+        done.set()
+
+    with NATIVE_IMPORT_LOCK:
+        thread = threading.Thread(target=run)
+        thread.start()
+        # A slow machine can only make this wait look longer: the check may miss a missing
+        # lock, never invent one.
+        assert not done.wait(0.2), "numpy was imported while another load held the lock"
+    assert done.wait(30)
+    thread.join(30)
