@@ -6,14 +6,13 @@ governs the number, as the rest of the front-end reads)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import pytest
 from arabic_tts_core.frontend import EngineText, TextPolicy, UserLexicon, verbalize
 from arabic_tts_core.frontend.latin import transliterate_latin
 from arabic_tts_core.frontend.tashkeel import keep_letters
 from arabic_tts_core.frontend.user_lexicon import EMPTY_SPOKEN, EMPTY_WRITTEN, NO_SEPARATOR
+
+from .helpers import cpu_seconds
 
 OFFLINE_WITHOUT_TASHKEEL = TextPolicy.of(["markup", "words", "numbers", "latin"])
 
@@ -236,16 +235,6 @@ def test_latin_words_in_arabic_letters(text: str, spoken: str) -> None:
     assert transliterate_latin(text) == spoken
 
 
-def _cpu_seconds(work: Callable[[], object]) -> float:
-    """The least CPU time of three runs (the least is the one least disturbed)."""
-    times = []
-    for _ in range(3):
-        started = time.process_time()
-        work()
-        times.append(time.process_time() - started)
-    return max(min(times), 1e-4)
-
-
 @pytest.mark.parametrize("end", ["é", "_", "٣"])
 def test_a_long_latin_word_is_read_in_linear_time(end: str) -> None:
     """One long Latin "word" that does not end the way a word does (a pasted hash, a
@@ -256,7 +245,7 @@ def test_a_long_latin_word_is_read_in_linear_time(end: str) -> None:
     def transliterate(chars: int) -> None:
         transliterate_latin("نص " + "aB1" * (chars // 3) + end)
 
-    ratio = _cpu_seconds(lambda: transliterate(20_000)) / _cpu_seconds(lambda: transliterate(4_000))
+    ratio = cpu_seconds(lambda: transliterate(20_000)) / cpu_seconds(lambda: transliterate(4_000))
     assert ratio < 12, f"5x the text took {ratio:.1f}x the CPU"
 
 

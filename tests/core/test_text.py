@@ -7,7 +7,6 @@ import contextlib
 import itertools
 import re
 import sys
-import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -25,6 +24,7 @@ from custom_components.arabic_tts.core.text import (
     stream_sentences,
 )
 
+from .helpers import cpu_seconds
 from .reference_text import (
     ReferenceSplitter,
     reference_split_for_limit,
@@ -141,18 +141,8 @@ def _ordinary_text(chars: int) -> str:
     return (sentences * (chars // len(sentences) + 1))[:chars]
 
 
-def _cpu_seconds(work: Callable[[], object]) -> float:
-    """The least CPU time of three runs (the least is the one least disturbed)."""
-    times = []
-    for _ in range(3):
-        started = time.process_time()
-        work()
-        times.append(time.process_time() - started)
-    return max(min(times), 1e-4)
-
-
 def _growth(work: Callable[[int], object], small: int) -> float:
-    return _cpu_seconds(lambda: work(small * GROWTH)) / _cpu_seconds(lambda: work(small))
+    return cpu_seconds(lambda: work(small * GROWTH)) / cpu_seconds(lambda: work(small))
 
 
 def test_a_long_text_is_split_in_linear_time() -> None:
