@@ -29,6 +29,7 @@ from .core.providers import ProviderClient
 from .core.voices import FASEEH_MODELS, Voice
 from .failures import FailureLog
 from .provider import async_list_voices, async_validate, create_client, faseeh_settings
+from .replies import ReplyLog
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,13 +38,14 @@ PLATFORMS: list[Platform] = [Platform.TTS]
 
 @dataclass(slots=True)
 class ArabicTtsData:
-    """What an entry keeps: the client with its warm sockets, the voice lists, and the
-    last failures (for diagnostics). A setup that failed keeps its closed client and the
-    failure, so diagnostics can show them."""
+    """What an entry keeps: the client with its warm sockets, the voice lists, the last
+    failures and which voice spoke the last replies (for diagnostics). A setup that failed
+    keeps its closed client and the failure, so diagnostics can show them."""
 
     client: ProviderClient
     voices: list[Voice]
     failures: FailureLog
+    replies: ReplyLog
     models: list[str] = field(default_factory=list)
     # Whether the account's live voice list was read: only then does a voice missing
     # from ``voices`` surely not exist (an opaque id or a clone lives only there).
@@ -57,6 +59,8 @@ type ArabicTtsConfigEntry = ConfigEntry[ArabicTtsData]
 # the entry, and Home Assistant drops runtime_data when it unloads): the failure that
 # made the user open the diagnostics is still there after the fix was tried.
 FAILURE_LOGS: HassKey[dict[str, FailureLog]] = HassKey(f"{DOMAIN}_failure_logs")
+# And which voice spoke its last replies, for the same reason.
+REPLY_LOGS: HassKey[dict[str, ReplyLog]] = HassKey(f"{DOMAIN}_reply_logs")
 
 
 def insufficient_funds_issue_id(entry: ConfigEntry) -> str:
@@ -73,12 +77,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) ->
     failures = logs[entry.entry_id] = FailureLog(
         [entry.data[CONF_API_KEY]], logs.get(entry.entry_id)
     )
+    reply_logs = hass.data.setdefault(REPLY_LOGS, {})
+    replies = reply_logs[entry.entry_id] = ReplyLog(
+        [entry.data[CONF_API_KEY]], reply_logs.get(entry.entry_id)
+    )
     try:
         _unique_id, live_models = await async_validate(client, entry.data[CONF_API_KEY])
     except TtsError as err:
         failures.record("setup", err)
         await client.close()
-        entry.runtime_data = ArabicTtsData(client=client, voices=[], failures=failures)
+        entry.runtime_data = ArabicTtsData(
+            client=client, voices=[], failures=failures, replies=replies
+        )
         _raise_setup_error(err, placeholders)
 
     try:
@@ -99,6 +109,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) ->
             voices=voices,
             voices_listed=voices_listed,
             failures=failures,
+            replies=replies,
             models=list(dict.fromkeys([*FASEEH_MODELS, *live_models]))
             if provider == PROVIDER_FASEEH
             else [],
@@ -153,6 +164,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: ArabicTtsConfigEntry) -> None:
-    """Forget the entry's repair issue and its failures."""
+    """Forget the entry's repair issue, its failures and its replies."""
     ir.async_delete_issue(hass, DOMAIN, insufficient_funds_issue_id(entry))
     hass.data.get(FAILURE_LOGS, {}).pop(entry.entry_id, None)
+    hass.data.get(REPLY_LOGS, {}).pop(entry.entry_id, None)

@@ -19,7 +19,10 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -36,6 +39,8 @@ from .const import (
     CONF_API_URL,
     CONF_CUSTOM_VOICES,
     CONF_DIALECT,
+    CONF_FALLBACK_VOICE,
+    CONF_FIRST_AUDIO_DEADLINE,
     CONF_LEXICON,
     CONF_MODEL,
     CONF_PROVIDER,
@@ -49,6 +54,8 @@ from .const import (
     CONF_WS_URL,
     DIALECT_AUTO,
     DOMAIN,
+    FIRST_AUDIO_DEADLINE_MAX,
+    FIRST_AUDIO_DEADLINE_MIN,
     PROVIDER_FASEEH,
     PROVIDER_HAMSA,
     PROVIDER_NAMES,
@@ -59,6 +66,7 @@ from .const import (
     STABILITY_MAX,
     STABILITY_MIN,
 )
+from .core.budget import DEFAULT_FIRST_AUDIO_DEADLINE
 from .core.errors import AuthFailed, TtsError, UnknownVoice
 from .core.faseeh import (
     DEFAULT_RATE,
@@ -244,6 +252,44 @@ async def _async_lexicon(
     if problems:
         return {}, {"line": str(problems[0].line), "lexicon_line": problems[0].text}
     return ({CONF_LEXICON: text} if text.strip() else {}), {}
+
+
+def _fallback_fields(own_entity_id: str | None) -> dict[Any, Any]:
+    """The voice that speaks when the provider is late or fails (any TTS entity but this
+    entry's own), and how long the provider may take to its first audio."""
+    return {
+        vol.Optional(CONF_FALLBACK_VOICE): EntitySelector(
+            EntitySelectorConfig(
+                domain="tts", exclude_entities=[own_entity_id] if own_entity_id else []
+            )
+        ),
+        vol.Optional(
+            CONF_FIRST_AUDIO_DEADLINE, default=DEFAULT_FIRST_AUDIO_DEADLINE
+        ): NumberSelector(
+            NumberSelectorConfig(
+                min=FIRST_AUDIO_DEADLINE_MIN,
+                max=FIRST_AUDIO_DEADLINE_MAX,
+                step=0.1,
+                unit_of_measurement="s",
+                mode=NumberSelectorMode.BOX,
+            )
+        ),
+    }
+
+
+def _fallback_options(user_input: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+    """The chosen fallback (left out when none) and deadline.
+
+    The deadline is stored once it was changed from the default (or was stored before),
+    so saving an unchanged form of an older entry does not reload it.
+    """
+    options: dict[str, Any] = {}
+    if fallback := str(user_input.get(CONF_FALLBACK_VOICE) or "").strip():
+        options[CONF_FALLBACK_VOICE] = fallback
+    deadline = float(user_input.get(CONF_FIRST_AUDIO_DEADLINE, DEFAULT_FIRST_AUDIO_DEADLINE))
+    if deadline != DEFAULT_FIRST_AUDIO_DEADLINE or CONF_FIRST_AUDIO_DEADLINE in current:
+        options[CONF_FIRST_AUDIO_DEADLINE] = deadline
+    return options
 
 
 def _suggested(user_input: Mapping[str, Any] | None, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -477,6 +523,7 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
                         CONF_CUSTOM_VOICES: custom,
                         **_text_steps(user_input, self._provider, self.config_entry.options),
                         **lexicon,
+                        **_fallback_options(user_input, self.config_entry.options),
                     }
                 )
         schema = vol.Schema(
@@ -492,6 +539,7 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
                 vol.Optional(CONF_CUSTOM_VOICES): TextSelector(TextSelectorConfig(multiple=True)),
                 **_text_steps_field(self._provider),
                 **_lexicon_field(),
+                **_fallback_fields(self._own_entity_id()),
             }
         )
         return self.async_show_form(
@@ -527,8 +575,10 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
                 errors[CONF_LEXICON] = "invalid_lexicon"
                 placeholders.update(bad_line)
             if not errors:
-                steps = _text_steps(user_input, self._provider, self.config_entry.options)
-                return self.async_create_entry(data={**data, **steps, **lexicon})
+                current = self.config_entry.options
+                steps = _text_steps(user_input, self._provider, current)
+                fallback = _fallback_options(user_input, current)
+                return self.async_create_entry(data={**data, **steps, **lexicon, **fallback})
         current_model = self.config_entry.options.get(CONF_MODEL)
         models = list(dict.fromkeys([*self._models, *([current_model] if current_model else [])]))
         schema = vol.Schema(
@@ -561,6 +611,7 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
                 ),
                 **_text_steps_field(self._provider),
                 **_lexicon_field(),
+                **_fallback_fields(self._own_entity_id()),
             }
         )
         return self.async_show_form(
@@ -570,6 +621,12 @@ class ArabicTtsOptionsFlow(OptionsFlowWithReload):
             ),
             errors=errors,
             description_placeholders=placeholders or None,
+        )
+
+    def _own_entity_id(self) -> str | None:
+        """This entry's TTS entity: never its own fallback (the selector refuses it)."""
+        return er.async_get(self.hass).async_get_entity_id(
+            "tts", DOMAIN, self.config_entry.entry_id
         )
 
     def _voice_selector(self) -> SelectSelector:

@@ -33,6 +33,12 @@ CONF_TEXT_STEPS: Final = "text_steps"
 CONF_LEXICON: Final = "lexicon"
 CONF_TRANSPORT: Final = "transport"  # Faseeh: auto | websocket | rest
 CONF_SAMPLE_RATE: Final = "sample_rate"  # Faseeh: 8000 | 16000 | 22050 | 24000
+# The TTS entity that speaks when this entry's provider is late or fails (absent: none),
+# and how long the provider may take to its first audio before it does (seconds).
+CONF_FALLBACK_VOICE: Final = "fallback_voice"
+CONF_FIRST_AUDIO_DEADLINE: Final = "first_audio_deadline"
+FIRST_AUDIO_DEADLINE_MIN: Final = 0.3
+FIRST_AUDIO_DEADLINE_MAX: Final = 10.0
 
 # Per-request TTS options (beside the HA standard "voice").
 ATTR_DIALECT: Final = "dialect"

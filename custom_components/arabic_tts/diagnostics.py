@@ -44,5 +44,11 @@ async def async_get_config_entry_diagnostics(
         info["client"] = redactor.text(info["client"])
         info["transport"] = redactor.data(client.transport_state.as_dict())
         info["recent_failures"] = redactor.data(runtime.failures.as_list())
+        # Which voice spoke the last replies and why, and which ways to the provider are
+        # skipped for now (state, since when, why, the next check).
+        info["recent_replies"] = redactor.data(runtime.replies.as_list())
+        info["breakers"] = redactor.data(
+            [status.as_dict() for status in client.breakers.statuses()]
+        )
         diagnostics["runtime"] = info
     return diagnostics

@@ -29,6 +29,7 @@ from .const import (
     LIST_TIMEOUT,
     PROVIDER_HAMSA,
 )
+from .core.breaker import FIRST_BACKOFF
 from .core.errors import TtsError
 from .core.faseeh import (
     DEFAULT_RATE,
@@ -66,6 +67,8 @@ _LOGGER = logging.getLogger(__name__)
 
 # The least time between two new Hamsa connections (the core's default; tests lower it).
 HAMSA_CONNECT_INTERVAL = DEFAULT_CONNECT_INTERVAL
+# The first pause before a transport that failed is checked again (the core's default).
+BREAKER_BACKOFF = FIRST_BACKOFF
 
 REGION_ADVICE = "choose the {label} region in the integration's settings (Reconfigure)"
 
@@ -92,6 +95,7 @@ def create_client(
             session=session,
             ssl_context=ssl_context,
             connect_interval=HAMSA_CONNECT_INTERVAL,
+            breaker_backoff=BREAKER_BACKOFF,
         )
     return FaseehClient(
         data[CONF_API_KEY],
@@ -102,6 +106,7 @@ def create_client(
         region=data.get(CONF_REGION) or REGION_GLOBAL,
         transport=(options or {}).get(CONF_TRANSPORT) or TRANSPORT_AUTO,
         region_advice=REGION_ADVICE,
+        breaker_backoff=BREAKER_BACKOFF,
     )
 
 

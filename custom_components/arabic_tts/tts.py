@@ -29,6 +29,8 @@ from .const import (
     ATTR_SPEED,
     ATTR_STABILITY,
     CONF_DIALECT,
+    CONF_FALLBACK_VOICE,
+    CONF_FIRST_AUDIO_DEADLINE,
     CONF_LEXICON,
     CONF_MODEL,
     CONF_PROVIDER,
@@ -44,7 +46,9 @@ from .const import (
     PROVIDER_NAMES,
 )
 from .core.audio import AudioFormat, PcmChunk, resample, wav_header
+from .core.budget import DEFAULT_FIRST_AUDIO_DEADLINE, DEFAULT_STALL_TIMEOUT, Budget
 from .core.errors import AuthFailed, BadRequest, InsufficientFunds, TtsError, UnknownVoice
+from .core.fallback import FallbackChain, FallbackPolicy, FallbackVoice, SpeakingVoice
 from .core.faseeh import DEFAULT_RATE as FASEEH_RATE
 from .core.faseeh import FaseehClient, FaseehVoiceSettings
 from .core.frontend import (
@@ -62,12 +66,18 @@ from .core.providers import VoiceSettings, sentence_options
 from .core.streaming import synthesize_stream
 from .core.text import has_words
 from .core.voices import FASEEH_DEFAULT_MODEL, Voice, all_language_tags
+from .entity_voice import can_speak, entity_voice, serving_as_fallback
 from .provider import default_voice, faseeh_settings, hamsa_settings, voice_label
+from .replies import HeardVoices, ReplyLog
 
 _LOGGER = logging.getLogger(__name__)
 
 # Requests run one after another per socket; the client opens more sockets as needed.
 PARALLEL_UPDATES = 0
+
+# Once a reply has audio, the longest wait for more before the fallback speaks the rest
+# (the core's default, as the Wyoming server's --stall-timeout).
+STALL_TIMEOUT = DEFAULT_STALL_TIMEOUT
 
 
 async def async_setup_entry(
@@ -153,6 +163,15 @@ class ArabicTtsEntity(TextToSpeechEntity):
         self._text = EngineText(
             policy, name=entry.title, break_tags=self._provider != PROVIDER_HAMSA, lexicon=lexicon
         )
+        # Who speaks when the provider is late or fails, and how late is late.
+        self._fallback_entity: str | None = options.get(CONF_FALLBACK_VOICE) or None
+        self._fallback_missing = False  # said in the log once
+        self._budget = Budget(
+            first_audio=float(
+                options.get(CONF_FIRST_AUDIO_DEADLINE) or DEFAULT_FIRST_AUDIO_DEADLINE
+            ),
+            stall=STALL_TIMEOUT,
+        )
 
     # --- voices -------------------------------------------------------------------------
 
@@ -218,43 +237,98 @@ class ArabicTtsEntity(TextToSpeechEntity):
             return client.synthesize(text, settings)
         raise TypeError(f"{type(settings).__name__} does not fit {client!r}")
 
+    def _reply(self, kind: str, settings: VoiceSettings, language: str) -> _Reply:
+        """One reply's fallback chain: this entry's voice (text front-end in front of
+        it), then the fallback entity chosen in the options, if any.
+
+        An entry speaking as another entry's fallback does not fall back itself.
+        """
+        heard = HeardVoices()
+        requested = heard.listen(
+            FallbackVoice(
+                f"{self.entity_id} ({_voice_name(settings)})",
+                self._text.wrap(partial(self._speak, settings=settings)),
+            )
+        )
+        voices: tuple[SpeakingVoice, ...] = ()
+        if self._fallback_ready():
+            assert self._fallback_entity is not None
+            fallback = entity_voice(
+                self.hass,
+                self._fallback_entity,
+                language,
+                self._default_format().rate,
+                self._client.provider_timeout,
+            )
+            voices = (heard.listen(fallback),)
+        chain = FallbackPolicy(voices, self._budget).chain(requested)
+        return _Reply(kind, requested.name, chain, heard)
+
+    def _fallback_ready(self) -> bool:
+        """Whether this reply has a fallback voice: one was chosen, it can speak, and
+        this entry is not itself speaking as another entry's fallback. A chosen voice
+        that cannot speak is said once in the log (until it can again)."""
+        entity_id = self._fallback_entity
+        if entity_id is None or serving_as_fallback():
+            return False
+        if can_speak(self.hass, entity_id):
+            self._fallback_missing = False
+            return True
+        if not self._fallback_missing:
+            self._fallback_missing = True
+            _LOGGER.warning(
+                "%s: the fallback voice %s does not exist or is unavailable; replies wait "
+                "for %s without one (choose another in the integration's options)",
+                self._entry.title,
+                entity_id,
+                PROVIDER_NAMES[self._provider],
+            )
+        return False
+
     async def async_get_tts_audio(
         self, message: str, language: str, options: dict[str, Any]
     ) -> TtsAudioType:
-        """Speak a whole message; return a complete WAV file."""
+        """Speak a whole message; return a complete WAV file.
+
+        When the fallback takes over, the audio the late voice gave is dropped: the
+        fallback says the whole message, so nothing is heard twice.
+        """
         settings = self._settings(options)
+        reply = self._reply("message", settings, language)
         fmt: AudioFormat | None = None
         parts: list[bytes] = []
+        given_up = 0
         try:
             cleaned = await self._async_clean(message)
-            audio = self._text.wrap(partial(self._speak, settings=settings))(cleaned)
+            audio = reply.chain.speak(cleaned)
             async with contextlib.aclosing(audio):
                 async for chunk in audio:
+                    if len(reply.chain.failures) != given_up:
+                        given_up = len(reply.chain.failures)
+                        parts.clear()
+                        fmt = None
                     fmt = fmt or chunk.format
                     parts.append(_convert(chunk, fmt))
         except TtsError as err:
-            self._raise(err, settings)
-        self._succeeded()
-        fmt = fmt or self._fallback_format()
+            self._failed(reply, err, settings)
+        self._spoke(reply)
+        fmt = fmt or self._default_format()
         pcm = b"".join(parts)
         return "wav", wav_header(fmt, len(pcm) // fmt.bytes_per_sample) + pcm
 
     async def async_stream_tts_audio(self, request: TTSAudioRequest) -> TTSAudioResponse:
         """Speak text while it is still being written: a streaming WAV (0-frame header)."""
         settings = self._settings(request.options)
-        return TTSAudioResponse("wav", self._stream(request.message_gen, settings))
+        reply = self._reply("stream", settings, request.language)
+        return TTSAudioResponse("wav", self._stream(request.message_gen, settings, reply))
 
     async def _stream(
-        self, message_gen: AsyncGenerator[str], settings: VoiceSettings
+        self, message_gen: AsyncGenerator[str], settings: VoiceSettings, reply: _Reply
     ) -> AsyncGenerator[bytes]:
         """Header when the first audio arrives (its rate is known then), then raw PCM."""
         fmt: AudioFormat | None = None
         text = clean_markup_stream(message_gen) if self._text.policy.markup else message_gen
-        audio = synthesize_stream(
-            text,
-            self._text.wrap(partial(self._speak, settings=settings)),
-            **sentence_options(self._client),
-        )
+        audio = synthesize_stream(text, reply.chain.speak, **sentence_options(self._client))
         try:
             async with contextlib.aclosing(audio):
                 async for chunk in audio:
@@ -263,10 +337,10 @@ class ArabicTtsEntity(TextToSpeechEntity):
                         yield wav_header(fmt)
                     yield _convert(chunk, fmt)
         except TtsError as err:
-            self._raise(err, settings)
+            self._failed(reply, err, settings)
         if fmt is None:
-            yield wav_header(self._fallback_format())
-        self._succeeded()
+            yield wav_header(self._default_format())
+        self._spoke(reply)
 
     async def _async_clean(self, message: str) -> str:
         """The markup step on a whole message (SSML when it starts with <speak>; a long
@@ -281,26 +355,48 @@ class ArabicTtsEntity(TextToSpeechEntity):
             raise BadRequest("The message has nothing to speak once its markup is removed.")
         return cleaned
 
-    def _fallback_format(self) -> AudioFormat:
+    def _default_format(self) -> AudioFormat:
+        """The provider's format: the reply's before any audio, and the fallback's."""
         return AudioFormat(HAMSA_RATE if self._provider == PROVIDER_HAMSA else self._sample_rate)
 
     # --- outcomes -----------------------------------------------------------------------
 
-    def _succeeded(self) -> None:
-        """A reply arrived: the wallet is fine again."""
-        ir.async_delete_issue(self.hass, DOMAIN, insufficient_funds_issue_id(self._entry))
+    def _spoke(self, reply: _Reply) -> None:
+        """The reply was spoken. If this entry's provider spoke all of it, the wallet is
+        fine again; if the fallback covered a failure, the failure still counts (a
+        refused key starts reauthentication, an empty wallet raises its repair issue)."""
+        reply.record(self._entry.runtime_data.replies, "spoken")
+        failures = [err for voice, err in reply.chain.failures if voice == reply.requested]
+        if not failures:
+            ir.async_delete_issue(self.hass, DOMAIN, insufficient_funds_issue_id(self._entry))
+        for err in failures:
+            self._entry.runtime_data.failures.record("speak", err)
+            self._act_on(err, self._placeholders(err))
 
-    def _raise(self, err: TtsError, settings: VoiceSettings) -> NoReturn:
-        """Turn a provider failure into a translated error, reauth or repair issue (and
-        keep it for diagnostics)."""
+    def _failed(self, reply: _Reply, err: TtsError, settings: VoiceSettings) -> NoReturn:
+        """No voice could speak: a translated error, reauth or repair issue (and kept for
+        diagnostics)."""
+        reply.record(self._entry.runtime_data.replies, err.code)
         self._entry.runtime_data.failures.record("speak", err)
-        placeholders = {
+        placeholders = self._placeholders(err)
+        if isinstance(err, UnknownVoice):
+            placeholders["voice"] = _voice_name(settings)
+        self._act_on(err, placeholders)
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=err.code,
+            translation_placeholders=placeholders,
+        ) from err
+
+    def _placeholders(self, err: TtsError) -> dict[str, str]:
+        return {
             "provider": PROVIDER_NAMES[self._provider],
             "title": self._entry.title,
             "message": str(err),
         }
-        if isinstance(err, UnknownVoice):
-            placeholders["voice"] = _voice_name(settings)
+
+    def _act_on(self, err: TtsError, placeholders: dict[str, str]) -> None:
+        """What a failure asks of the user: a new key, or money in the wallet."""
         if isinstance(err, AuthFailed):
             _LOGGER.warning("%s refused the API key; starting reauthentication", self._entry.title)
             self._entry.async_start_reauth(self.hass)
@@ -314,11 +410,20 @@ class ArabicTtsEntity(TextToSpeechEntity):
                 translation_key=ISSUE_INSUFFICIENT_FUNDS,
                 translation_placeholders=placeholders,
             )
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key=err.code,
-            translation_placeholders=placeholders,
-        ) from err
+
+
+class _Reply:
+    """One reply: its fallback chain, which voices were heard, and its diagnostics."""
+
+    def __init__(self, kind: str, requested: str, chain: FallbackChain, heard: HeardVoices) -> None:
+        self.kind = kind
+        self.requested = requested
+        self.chain = chain
+        self._heard = heard
+
+    def record(self, log: ReplyLog, outcome: str) -> None:
+        """Keep the reply for diagnostics."""
+        log.record(self.kind, self.requested, self._heard.names, self.chain.failures, outcome)
 
 
 def _voice_name(settings: VoiceSettings) -> str:
