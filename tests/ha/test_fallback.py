@@ -250,6 +250,28 @@ async def test_wallet_error_speaks_through_the_other_entry(
     ]
 
 
+async def test_stalled_faseeh_speaks_through_the_hamsa_entry(
+    hass: HomeAssistant, hamsa: FakeHamsa, faseeh: FakeFaseeh
+) -> None:
+    """Faseeh takes the text and never speaks, on its socket and over REST: the Hamsa
+    entry speaks by the deadline, resampled by Home Assistant to Faseeh's 24 kHz."""
+    await setup_entry(hass, hamsa_entry(hass, hamsa))
+    entry = faseeh_entry(hass, faseeh, **with_fallback(HAMSA_ENTITY))
+    entity_id = await setup_entry(hass, entry)
+    faseeh.faults += [FaseehFault.stall_after_bytes(0), FaseehFault.stall_after_bytes(0)]
+    message = "تم تشغيل الغسالة في الحمام"
+    _ext, data = await media_audio(hass, entity_id, message, {tts.ATTR_PREFERRED_FORMAT: "wav"})
+    assert [r["text"] for r in hamsa.requests] == [message]
+    assert {g.text for g in faseeh.generations} == {message}
+    rate = int.from_bytes(data[24:28], "little")
+    assert rate == 24000
+    expected = len(pcm_for_text(message, 16000)) / 2 / 16000
+    assert abs(len(pcm_of(data)) / 2 / rate - expected) < 0.01
+    reply = entry.runtime_data.replies.as_list()[-1]
+    assert reply["spoken_by"] == [HAMSA_ENTITY]
+    assert reply["given_up"][0]["code"] == "timeout"
+
+
 # --- stalls in the middle of a reply -------------------------------------------------------------
 
 
