@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextvars import ContextVar
 
 from homeassistant.components import tts
@@ -35,6 +35,7 @@ from homeassistant.util import language as language_util
 from .core.audio import AudioFormat, PcmChunk, SampleAligner, parse_wav_header
 from .core.errors import ProviderError, ProviderTimeout, ProviderUnavailable
 from .core.fallback import FallbackVoice
+from .core.frontend.offload import run_text_step
 
 _SERVING_AS_FALLBACK: ContextVar[bool] = ContextVar("arabic_tts_serving_as_fallback", default=False)
 
@@ -59,16 +60,26 @@ def can_speak(hass: HomeAssistant, entity_id: str) -> bool:
 
 
 def entity_voice(
-    hass: HomeAssistant, entity_id: str, language: str, rate: int, gap_timeout: float
+    hass: HomeAssistant,
+    entity_id: str,
+    language: str,
+    *,
+    rate: int,
+    gap_timeout: float,
+    respell: Callable[[str], str] | None = None,
 ) -> FallbackVoice:
     """A voice for the fallback chain that speaks through the TTS entity ``entity_id``.
 
     ``language``: the request's (the entity's closest match is used, else its default);
     ``rate``: the reply's sample rate; ``gap_timeout``: the longest wait for more audio
-    (it is the last voice in line, so no deadline of the chain bounds it).
+    (it is the last voice in line, so no deadline of the chain bounds it); ``respell``:
+    the entry's pronunciation lexicon, which the user wants from every voice (the other
+    text steps were chosen for this entry's provider, not for the fallback).
     """
 
     async def speak(text: str) -> AsyncGenerator[PcmChunk]:
+        if respell is not None:
+            text = await run_text_step(respell, text)
         stream = _start(hass, entity_id, language, rate, text)
         reader = _WavReader(entity_id)
         result = stream.async_stream_result()

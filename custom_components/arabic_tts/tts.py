@@ -163,6 +163,7 @@ class ArabicTtsEntity(TextToSpeechEntity):
         self._text = EngineText(
             policy, name=entry.title, break_tags=self._provider != PROVIDER_HAMSA, lexicon=lexicon
         )
+        self._lexicon = lexicon
         # Who speaks when the provider is late or fails, and how late is late.
         self._fallback_entity: str | None = options.get(CONF_FALLBACK_VOICE) or None
         self._fallback_missing = False  # said in the log once
@@ -257,8 +258,9 @@ class ArabicTtsEntity(TextToSpeechEntity):
                 self.hass,
                 self._fallback_entity,
                 language,
-                self._default_format().rate,
-                self._client.provider_timeout,
+                rate=self._default_format().rate,
+                gap_timeout=self._client.provider_timeout,
+                respell=self._lexicon.apply if self._lexicon is not None else None,
             )
             voices = (heard.listen(fallback),)
         chain = FallbackPolicy(voices, self._budget).chain(requested)

@@ -28,6 +28,7 @@ from custom_components.arabic_tts.const import (
     CONF_DIALECT,
     CONF_FALLBACK_VOICE,
     CONF_FIRST_AUDIO_DEADLINE,
+    CONF_LEXICON,
     CONF_SAMPLE_RATE,
     CONF_VOICE,
     CONF_WS_URL,
@@ -270,6 +271,24 @@ async def test_stalled_faseeh_speaks_through_the_hamsa_entry(
     reply = entry.runtime_data.replies.as_list()[-1]
     assert reply["spoken_by"] == [HAMSA_ENTITY]
     assert reply["given_up"][0]["code"] == "timeout"
+
+
+async def test_the_fallback_says_names_as_the_lexicon_says(
+    hass: HomeAssistant, hamsa: FakeHamsa, backup: BackupVoice
+) -> None:
+    """The entry's pronunciations reach the fallback voice too (the user wants them from
+    every voice); the provider's own text steps do not (they were chosen for it)."""
+    entry = hamsa_entry(
+        hass,
+        hamsa,
+        **with_fallback(BACKUP_ENTITY, **{CONF_LEXICON: "Salma = سلمى\n"}),
+    )
+    entity_id = await setup_entry(hass, entry)
+    await warm(entry)
+    hamsa.faults.append(Fault.stall_after_bytes(0))
+    _ext, data = await media_audio(hass, entity_id, "وصلت Salma إلى البيت الساعة 5", WAV16)
+    assert [h.message for h in backup.heard] == ["وصلت سلمى إلى البيت الساعة 5"]
+    assert pcm_of(data) == backup_pcm("وصلت سلمى إلى البيت الساعة 5", 16000)
 
 
 # --- stalls in the middle of a reply -------------------------------------------------------------
