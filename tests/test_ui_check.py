@@ -75,11 +75,11 @@ def test_a_complete_english_screen_passes() -> None:
 
 def test_a_label_not_shown_and_a_field_without_translation_fail() -> None:
     """A field added to the form later is checked like the others, by its name."""
-    step = hamsa_options(name="fallback_voice", required=False, selector={"text": {}})
+    step = hamsa_options(name="not_yet_translated", required=False, selector={"text": {}})
     screen = en_screen("Hamsa options", "Default voice", "Hamsa Hiba (Saudi, female)", "Saudi")
     failures = judge(screen, step, "options", "en")
     assert any("the field dialect 'Dialect' is not shown" in f for f in failures)
-    assert any("the field fallback_voice has no translation" in f for f in failures)
+    assert any("the field not_yet_translated has no translation" in f for f in failures)
 
 
 def test_raw_keys_placeholders_and_keys_on_screen_fail() -> None:
