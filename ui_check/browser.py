@@ -23,6 +23,7 @@ from playwright.async_api import (
     Locator,
     Page,
     Response,
+    ViewportSize,
     async_playwright,
 )
 
@@ -38,7 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--disable-gpu",
 ]
-VIEWPORT = {"width": 1100, "height": 860}
+VIEWPORT: ViewportSize = {"width": 1100, "height": 860}
 WAIT_MS = 60_000  # bounds a hang only: each wait ends as soon as its element shows
 
 # The rendered text under an element: through open shadow roots and slots (assigned
@@ -169,7 +170,7 @@ async def session(language: str) -> AsyncIterator[Session]:
         try:
             context: BrowserContext = await browser.new_context(
                 locale=language,
-                viewport=VIEWPORT,  # type: ignore[arg-type]
+                viewport=VIEWPORT,
                 accept_downloads=True,
             )
             # A promise rejected with a plain object reaches Playwright as "Object": say
