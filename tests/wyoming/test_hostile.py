@@ -621,12 +621,14 @@ async def test_memory_returns_after_every_hostile_case(
 
 DESCRIBE_ROUNDS = 200
 DESCRIBE_INTERVAL = 0.01
-# Home Assistant gives up after 1 s; the issue asked for 100 ms: ten of the client's 10 ms
-# paces. Counted in paces, not seconds: a slow or busy machine slows the client's pace with
-# the server's, and what must not happen (a server that keeps its loop for a long text)
-# takes tens or hundreds of paces whatever the machine. The milliseconds are in the
+# Home Assistant gives up after 1 s. Counted in the client's 10 ms paces, not seconds: a
+# slow or busy machine slows the client's pace with the server's (with six CPU-bound
+# processes on two cores a healthy server took at most 7 paces while its p99 rose to
+# 85 ms), and what must not happen, a server that keeps its loop for a long text, takes
+# tens or hundreds of paces whatever the machine. At most 20 (200 ms at an idle pace, a
+# fifth of Home Assistant's limit); the 100 ms target and the milliseconds are in the
 # benchmarks (script/bench, "hostile").
-DESCRIBE_MAX_WAITING = 10
+DESCRIBE_MAX_WAITING = 20
 
 
 def p99(samples: Sequence[float]) -> float:
