@@ -102,7 +102,7 @@ async def _wait(port: int, piper_name: str | None) -> None:
     deadline = time.monotonic() + READY_GUARD
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError, TimeoutError):
-            async with asyncio.timeout(2):
+            async with asyncio.timeout(10):  # one try; a busy machine may take seconds
                 await describe_rtt(port)
                 if piper_name is None or await _installed(port, piper_name):
                     return
