@@ -27,6 +27,7 @@ from custom_components.arabic_tts.core.errors import (
 from custom_components.arabic_tts.core.hamsa import (
     DEFAULT_CONNECT_INTERVAL,
     DEFAULT_POOL_SIZE,
+    TRANSPORT_REST,
     TRANSPORT_WEBSOCKET,
     HamsaClient,
     HamsaVoiceSettings,
@@ -277,6 +278,30 @@ async def test_with_rest_down_the_retry_takes_the_socket_that_gave_the_short_rep
         fake.rest_errors[TTS_STREAM_PATH] = (503, {"code": 503, "message": "unavailable"})
         assert await speak(client) == pcm_for_text(TEXT)
         assert client.pool.idle_count == 1
+    assert [(r["transport"], r["connection_index"]) for r in fake.requests] == [
+        ("websocket", 0),
+        ("websocket", 0),
+    ]
+    assert len(fake.connections) == 1
+
+
+async def test_with_rest_resting_the_retry_takes_the_socket_that_gave_the_short_reply(
+    fake: FakeHamsa,
+) -> None:
+    """The REST stream's breaker is open (it failed a moment ago) and the only warm socket
+    gives a 640-byte reply: the retry takes that socket again at once. It must not wait
+    for a paced new connection (30 s away) while it holds the one socket that can speak:
+    with a voice to fall back on, that wait would miss the deadline and blame the
+    WebSocket, which works."""
+    async with hamsa(
+        fake, pool_size=1, connect_interval=NEVER, breaker_backoff=NEVER * 20
+    ) as client:
+        client.start_warming()
+        await wait_idle(client, 1)
+        client.breakers[TRANSPORT_REST].failed("a stall a moment ago")
+        fake.faults.append(Fault.short_reply())
+        assert await speak(client) == pcm_for_text(TEXT)
+        assert client.breakers[TRANSPORT_WEBSOCKET].state is BreakerState.CLOSED
     assert [(r["transport"], r["connection_index"]) for r in fake.requests] == [
         ("websocket", 0),
         ("websocket", 0),
