@@ -388,16 +388,9 @@ class HamsaClient(CloudClient):
         fresh = False
         rest_failed = False
         while True:
-            try:
-                # After a 640-byte reply, no new connection at once: that is a burst.
-                way = await self._socket_or_rest(
-                    fresh=fresh, rest=not rest_failed, connect=aside is None
-                )
-            finally:
-                # Given back once the retry has another way (or could not get one).
-                if aside is not None:
-                    self._pool.release(aside)
-                    aside = None
+            # After a 640-byte reply, no new connection at once: that is a burst.
+            way = await self._socket_or_rest(fresh=fresh, rest=not rest_failed, aside=aside)
+            aside = None  # given back by _socket_or_rest
             if way is None:
                 heard = False
                 try:
@@ -467,37 +460,48 @@ class HamsaClient(CloudClient):
             return
 
     async def _socket_or_rest(
-        self, *, fresh: bool, rest: bool, connect: bool = True
+        self, *, fresh: bool, rest: bool, aside: ClientConnection | None = None
     ) -> tuple[ClientConnection, bool] | None:
         """A socket and whether it was warm, or None for the REST stream.
 
         If the WebSocket is usable: an idle warm socket or the one the warm-up is opening
         (``fresh``: never a pooled one), or a new connection if the pace allows one now
-        (not with ``connect`` False: the retry after a 640-byte reply). Else REST at once.
-        Else (REST resting too) a wait for a socket, given back or the next paced one, on
-        whose transport the wait is blamed if the fallback chain gives up on it. With both
-        transports resting and a voice to fall back on: CircuitOpen at once.
+        (not for the retry after a 640-byte reply, ``aside`` the socket that gave it: a
+        new connection at once would be a burst). Else REST at once. Else (REST resting
+        too) a wait for a socket, given back or the next paced one, on whose transport
+        the wait is blamed if the fallback chain gives up on it; ``aside`` is given back
+        before that wait (it can serve the retry itself: it is not broken), and in any
+        case before this returns. With both transports resting and a voice to fall back
+        on: CircuitOpen at once.
         """
         ws = self._ws_breaker
         pool = self._pool
-        ws_admitted = False
-        ready = not fresh and (pool.idle_count or pool.warming_up)
-        if (ready or (connect and pool.can_open_now())) and ws.admit():
-            ws_admitted = True
-            note_transport(ws)
-            if (way := await pool.acquire_now(fresh=fresh, connect=connect)) is not None:
-                return way
-        if rest and self._rest_breaker.admit():
-            return None
-        if ws_admitted or ws.admit() or current_attempt() is None:
-            note_transport(ws)
-            return await pool.acquire(fresh=fresh)
-        raise CircuitOpen(
-            "Hamsa is not used for now: its WebSocket and its REST stream both failed "
-            f"recently ({ws.status.reason}; {self._rest_breaker.status.reason}); they are "
-            "checked in the background.",
-            provider=PROVIDER,
-        )
+        connect = aside is None
+        try:
+            ws_admitted = False
+            ready = not fresh and (pool.idle_count or pool.warming_up)
+            if (ready or (connect and pool.can_open_now())) and ws.admit():
+                ws_admitted = True
+                note_transport(ws)
+                if (way := await pool.acquire_now(fresh=fresh, connect=connect)) is not None:
+                    return way
+            if rest and self._rest_breaker.admit():
+                return None
+            if ws_admitted or ws.admit() or current_attempt() is None:
+                note_transport(ws)
+                if aside is not None:
+                    pool.release(aside)
+                    aside = None
+                return await pool.acquire(fresh=fresh)
+            raise CircuitOpen(
+                "Hamsa is not used for now: its WebSocket and its REST stream both failed "
+                f"recently ({ws.status.reason}; {self._rest_breaker.status.reason}); they "
+                "are checked in the background.",
+                provider=PROVIDER,
+            )
+        finally:
+            if aside is not None:
+                pool.release(aside)
 
     async def _over_rest(self, request: HamsaRequest) -> AsyncGenerator[PcmChunk]:
         """The request over the REST stream, its breaker told how it went."""
