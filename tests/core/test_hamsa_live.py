@@ -9,7 +9,11 @@ import pytest
 
 from custom_components.arabic_tts.core import hamsa as hamsa_module
 from custom_components.arabic_tts.core.errors import UnknownVoice
-from custom_components.arabic_tts.core.hamsa import HamsaClient, HamsaVoiceSettings
+from custom_components.arabic_tts.core.hamsa import (
+    TRANSPORT_WEBSOCKET,
+    HamsaClient,
+    HamsaVoiceSettings,
+)
 from tests.core.helpers import collect
 from tests.fakes.audio import pcm_for_text
 from tests.fakes.hamsa import PROJECT_ID, FakeHamsa, Fault
@@ -166,6 +170,53 @@ async def test_an_id_the_socket_refuses_is_retried_with_the_name(
         fake.voice_id("Fahd", "ksa"),
         "Fahd",
         "Mariam",
+    ]
+
+
+@pytest.fixture
+async def rest_client(fake: FakeHamsa) -> AsyncIterator[HamsaClient]:
+    """A client whose WebSocket rests (its breaker open, no check for 10 min): every
+    request goes over the REST stream, as in a burst with no warm socket free."""
+    hamsa = HamsaClient(
+        "hamsa-key",
+        ws_url=fake.ws_url,
+        api_url=fake.api_url,
+        provider_timeout=2.0,
+        connect_interval=0,
+        breaker_backoff=600.0,
+    )
+    hamsa.breakers[TRANSPORT_WEBSOCKET].failed("resting for this test")
+    yield hamsa
+    await hamsa.close()
+
+
+async def test_an_id_the_rest_stream_refuses_is_retried_with_the_name(
+    fake: FakeHamsa, rest_client: HamsaClient
+) -> None:
+    """The REST stream answers a refused speaker as the socket does ("aborted", here with
+    HTTP 400): the id we chose for the name is retried with the name, not reported as
+    the user's bad request."""
+    await rest_client.list_voices()
+    fake.accept_ids = False
+    await speak(rest_client, "Hiba", "ksa")
+    assert [(r["transport"], r["speaker"]) for r in fake.requests] == [
+        ("rest", fake.voice_id("Hiba", "ksa")),
+        ("rest", "Hiba"),
+    ]
+
+
+async def test_a_clone_the_rest_stream_forgot_is_preloaded_again(
+    fake: FakeHamsa, rest_client: HamsaClient
+) -> None:
+    fake.custom_voices[CLONE] = "Grandma"
+    await speak(rest_client, CLONE, "msa")
+    fake.preloaded.discard(CLONE)  # Hamsa forgot it
+    await speak(rest_client, CLONE, "msa")
+    assert preloads(fake) == [CLONE, CLONE]
+    assert [(r["transport"], r["voice_name"]) for r in fake.requests] == [
+        ("rest", "Grandma"),
+        ("rest", None),
+        ("rest", "Grandma"),
     ]
 
 
