@@ -398,6 +398,9 @@ class HamsaClient(CloudClient):
                         async for chunk in stream:
                             heard = True
                             yield chunk
+                except Aborted as aborted:  # the REST stream refused the speaker
+                    request = await self._after_abort(aborted, request, speaker, attempts)
+                    continue
                 except (ProviderTimeout, ProviderUnavailable):
                     if heard or rest_failed:
                         raise

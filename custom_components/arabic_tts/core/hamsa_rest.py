@@ -4,7 +4,9 @@ This is the transport Hamsa's own LiveKit plugin uses (hamsa-ai/hamsa_livekit): 
 body ``{speaker, dialect, text, mulaw}`` with ``Authorization: Token <key>``, answered
 by raw PCM16 (µ-law at 8 kHz with ``mulaw``) in a chunked body; the docs' sample starts
 with a streaming WAV header, so one is taken off wherever it appears. Errors are JSON
-``{"code", "message"}`` with the HTTP status (providers.md).
+``{"code", "message"}`` with the HTTP status (providers.md); a refused speaker is "TTS
+stream error: aborted" as on the socket, raised as ``Aborted`` so the client treats it
+the same way (a catalogue id retried with the name, a forgotten clone preloaded again).
 
 It needs no socket of its own: requests share the client's HTTP session (keep-alive
 connections are reused), so a request that finds no warm WebSocket takes it at once
@@ -26,8 +28,8 @@ import aiohttp
 from .audio import AudioFormat, PcmChunk, PcmStreamDecoder
 from .errors import ProviderError, ProviderTimeout, ProviderUnavailable, TtsError
 from .faseeh_api import TransportHost
-from .hamsa_reply import MULAW_RATE, PCM_RATE, HamsaRequest
-from .redact import redact_error, request_secrets
+from .hamsa_reply import MULAW_RATE, PCM_RATE, Aborted, HamsaRequest
+from .redact import redact_error, redact_text, request_secrets
 from .rest import http_error
 from .websocket import RetryBeforeAudio
 
@@ -150,6 +152,9 @@ class HamsaRest:
                     provider_text=raw[:500].decode("utf-8", "replace"),
                 )
             )
+        message = body.get("message") if isinstance(body, dict) else None
+        if 400 <= status < 500 and isinstance(message, str) and "aborted" in message.lower():
+            return Aborted(redact_text(message, [self._api_key]))
         error = http_error(status, body, provider="Hamsa", what="speaking")
         error = redact_error(self._redact(error), request_secrets(self._url, headers))
         if status >= 500:
