@@ -149,3 +149,18 @@ async def test_status_as_dict_is_plain_values(breaker: Breaker) -> None:
     assert data["since"].endswith("+00:00")
     assert isinstance(data["next_check"], str)
     assert "open since" in breaker.status.describe()
+
+
+async def test_a_failure_reported_after_close_starts_no_check(check: Check) -> None:
+    """A request still under way when its client closes may report a failure after the
+    breakers closed: no check may start then (nothing would ever cancel it; its checks
+    would open sockets for a client that is gone, every few minutes, for ever)."""
+    late = Breaker("Test WebSocket", check=check, first_backoff=0.01)
+    await late.close()
+    late.failed("the socket closed under a request")
+    assert late.state is BreakerState.OPEN
+    assert late.status.next_check is None  # no check is planned
+    others = asyncio.all_tasks() - {asyncio.current_task()}
+    assert others == set()
+    await asyncio.sleep(0.05)  # several pauses: a check would have run by now
+    assert check.runs == 0
