@@ -119,6 +119,7 @@ class Breaker:
         self._tasks = BackgroundTasks()
         self._checking: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
+        self._closed = False  # close() ran: no check starts any more
 
     @property
     def state(self) -> BreakerState:
@@ -178,7 +179,8 @@ class Breaker:
             self._backoff = min(self._backoff * 2, self._max_backoff)
         self._trial_until = None
         self._set(BreakerState.OPEN, reason)
-        self._next_check = datetime.now(UTC) + timedelta(seconds=self._backoff)
+        if not self._closed:
+            self._next_check = datetime.now(UTC) + timedelta(seconds=self._backoff)
         self._start_checking()
         _LOGGER.warning(
             "%s is skipped for now: %s. Requests take another way; next check in %s",
@@ -203,7 +205,10 @@ class Breaker:
             await self._changed.wait()
 
     async def close(self) -> None:
-        """Cancel and await the background check."""
+        """Cancel and await the background check; a failure reported later (a request
+        that outlived its client) starts none."""
+        self._closed = True
+        self._next_check = None
         await self._tasks.cancel_and_wait()
 
     # --- internals ----------------------------------------------------------------------
@@ -215,6 +220,8 @@ class Breaker:
         self._changed.set()
 
     def _start_checking(self) -> None:
+        if self._closed:
+            return
         if self._checking is None or self._checking.done():
             self._checking = self._tasks.spawn(self._check_loop())
 
