@@ -253,6 +253,44 @@ async def test_a_socket_that_never_answers_its_handshake_costs_one_share_then_no
     assert client.transport_state.transport == "websocket"  # a breaker, not for good
 
 
+async def test_a_socket_whose_opening_took_most_of_its_share_is_rested_not_dropped_for_good(
+    fake: FakeFaseeh, make: Make
+) -> None:
+    """The socket gets 1.5 s here; opening it takes 1 s, so its generation has about
+    0.5 s, less than this (healthy) socket's first audio (1 s). That is a slow start, not
+    the silent socket of the evidence (text accepted, no audio ever): REST speaks this
+    reply and the socket's breaker rests it, but the account is not moved to REST for good."""
+    fake.handshake_delay = 1.0
+    fake.first_audio_delay = 1.0
+    client = make(provider_timeout=30.0, first_audio_limit=1.5)  # no warm socket
+    _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
+    assert pcm == pcm_for_text(TEXT, 24000)
+    assert [g.transport for g in fake.generations][-1] == "rest"
+    assert client.transport_state.transport == "websocket"  # not for good
+    breaker = client.breakers["websocket"]
+    assert breaker.state is BreakerState.OPEN
+    assert breaker.status.next_check is not None  # checked again in the background
+
+
+async def test_a_socket_that_has_spoken_is_rested_not_dropped_for_good_when_it_is_slow_once(
+    fake: FakeFaseeh, make: Make
+) -> None:
+    """A socket that has given audio is not the silent socket of the evidence: one first
+    audio slower than its share sends that reply over REST and rests the socket (its
+    breaker), it does not move the account to REST for good."""
+    client = make(provider_timeout=30.0, first_audio_limit=1.0)
+    client.start_warming(SETTINGS)
+    await client.socket.pool.wait_warm(5)
+    _, pcm, _ = await collect(client.synthesize(OTHER, SETTINGS))
+    assert pcm == pcm_for_text(OTHER, 24000)
+    fake.first_audio_delay = 2.0  # one slow generation (REST's too: no deadline here)
+    _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
+    assert pcm == pcm_for_text(TEXT, 24000)
+    assert [g.transport for g in fake.generations] == ["websocket", "websocket", "rest"]
+    assert client.transport_state.transport == "websocket"
+    assert client.breakers["websocket"].state is BreakerState.OPEN
+
+
 async def test_silent_socket_in_websocket_mode_times_out(fake: FakeFaseeh, make: Make) -> None:
     fake.silent_socket = True
     client = make(transport="websocket", provider_timeout=0.5)
