@@ -7,7 +7,10 @@
   with the reason) when the socket refuses the key (40101) while REST's free ``/models``
   call accepts it, or when it gives no audio in time after a trigger (a silent socket
   cannot be told without spending credits: that request finishes over REST, and nobody
-  waits for it a second time);
+  waits for it a second time). Only the silent socket of the evidence counts: one that
+  has never given audio, silent for (nearly) all of its share. A socket that has spoken,
+  or whose opening took most of its share, may just be slow to start: that reply goes
+  over REST and the socket's breaker rests it (below);
 - sends a request over REST at once while the socket's breaker is open (breaker.py):
   after the socket failed as a transport (unreachable, dropped, unreadable, not ready in
   time); its background check (an ``initConnection``) brings it back. An error Faseeh
@@ -64,6 +67,9 @@ _LOGGER = logging.getLogger(__name__)
 FIRST_AUDIO_LIMIT = 3.0
 # The socket's share of what is left of the first-audio deadline; REST has the rest.
 SOCKET_SHARE = 0.5
+# A silence proves a silent socket only if the generation had at least this part of the
+# socket's share (a warm socket loses nothing of it; opening one may take most of it).
+SILENCE_PROOF = 0.8
 
 CheckKey = Callable[[], Awaitable[object]]
 
@@ -275,7 +281,8 @@ class TransportChooser:
                 async for chunk in stream:
                     yield chunk
             return
-        by = self._socket_deadline(attempt)
+        share = self._socket_share(attempt)
+        by = None if share is None else asyncio.get_running_loop().time() + share
         probe = self._probe
         if probe is not None and not probe.done():
             # The warm socket (or the switch) is on its way; a request waits for it
@@ -308,10 +315,12 @@ class TransportChooser:
                     yield chunk
             return
         except SocketSilent as silent:
-            await self._switch_to_rest(
-                f"the WebSocket accepted the text but sent no audio within {silent.waited:.1f} "
-                "s of the trigger"
-            )
+            assert share is not None  # only raised with a deadline
+            said = f"no audio within {silent.waited:.1f} s of the trigger"
+            if self.socket.has_spoken or silent.waited < share * SILENCE_PROOF:
+                breaker.failed(f"{said}: slow to start, not silent")  # this reply: REST
+            else:
+                await self._switch_to_rest(f"the WebSocket accepted the text but sent {said}")
         except AuthFailed as refused:
             if yielded or self.mode != TRANSPORT_AUTO:
                 raise
@@ -345,14 +354,14 @@ class TransportChooser:
             return True  # nothing else to try: late speech beats none
         return False
 
-    def _socket_deadline(self, attempt: Attempt | None) -> float | None:
-        """Loop time by which the socket must give audio before REST takes over (auto)."""
+    def _socket_share(self, attempt: Attempt | None) -> float | None:
+        """Seconds from now the socket has to give audio before REST takes over (auto)."""
         if self.mode != TRANSPORT_AUTO:
             return None
         limit = self.first_audio_limit
         if attempt is not None:
             limit = min(limit, attempt.remaining() * SOCKET_SHARE)
-        return asyncio.get_running_loop().time() + limit
+        return limit
 
     async def _rest_stream(
         self, text: str, settings: FaseehVoiceSettings

@@ -373,6 +373,7 @@ class FaseehSocket:
         # False once audio came after one.
         self.end_marker_trusted = True
         self.clean_replies = 0  # replies that ended with isFinal and a quiet window
+        self.has_spoken = False  # a generation gave audio: this is no silent socket
         self.pool = SocketPool(self._connect)
 
     def __repr__(self) -> str:
@@ -591,7 +592,7 @@ class FaseehSocket:
                         provider=PROVIDER,
                     ) from err
                 if pcm := aligner.feed(decoded):
-                    yielded = True
+                    yielded = self.has_spoken = True
                     yield PcmChunk(AudioFormat(rate), pcm)
                 deadline = now + timeout
             if data.get("isFinal"):
