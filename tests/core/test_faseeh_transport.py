@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.arabic_tts.core import faseeh_api
+from custom_components.arabic_tts.core import faseeh_api, faseeh_ws
 from custom_components.arabic_tts.core.audio import AudioFormat, PcmChunk
 from custom_components.arabic_tts.core.breaker import BreakerState
 from custom_components.arabic_tts.core.budget import Budget
@@ -352,6 +352,33 @@ async def test_audio_arriving_after_the_quiet_window_never_reaches_the_next_repl
     assert pcm_for_text(OTHER, 24000) == second
     assert client.transport_state.socket_reuse is False
     assert fake.generations[-1].connection_index == 1
+
+
+async def test_replacing_a_warm_socket_that_had_something_waiting_keeps_to_the_share(
+    fake: FakeFaseeh, make: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm socket has late audio waiting on it, so it is thrown away and a fresh one
+    opened; that opening never answers here. It is bounded by the socket's share like
+    any other: REST speaks in time, not the voice waiting behind (which would say so)."""
+    client = make(provider_timeout=30.0)
+    client.start_warming(SETTINGS)
+    await client.socket.pool.wait_warm(5)
+    await client.list_models()  # a kept-alive REST connection (no new handshake for REST)
+    late = iter(['{"audio": "AAAA", "sampleRate": 24000, "isFinal": false}'])
+    real_waiting = faseeh_ws._waiting
+
+    async def waiting(conn: Any) -> object:
+        return next(late, None) or await real_waiting(conn)
+
+    monkeypatch.setattr(faseeh_ws, "_waiting", waiting)
+    fake.handshake_delay = 60.0  # the fresh socket never opens in time
+    chain = FallbackPolicy((FallbackVoice("fallback", silence),), Budget(first_audio=5.0)).chain(
+        FallbackVoice("faseeh", lambda text: client.synthesize(text, SETTINGS))
+    )
+    _, pcm, _ = await collect(chain.speak(TEXT))
+    assert pcm == pcm_for_text(TEXT, 24000)
+    assert chain.failures == []
+    assert [g.transport for g in fake.generations] == ["rest"]
 
 
 async def test_the_end_marker_ends_a_reply_at_once_and_its_socket_settles_before_reuse(
