@@ -351,11 +351,13 @@ class FakeServerBase[R: ConnRecordLike, C: Conn[Any]](ABC):
     async def _new_connection_delay(self, request: web.Request) -> None:
         """`handshake_delay` on the first request of each new HTTP connection: what TCP
         and TLS set-up cost a REST client that has no keep-alive connection to reuse."""
-        if self.handshake_delay <= 0 or request.transport is None:
+        if request.transport is None:
             return
         peer = request.transport.get_extra_info("peername")
         if peer in self._http_peers:
             return
+        # Remembered even with no delay set: a connection opened before a test sets one
+        # is already paid for, as a real kept-alive connection is.
         self._http_peers.add(peer)
         await self._rest_sleep(self.handshake_delay)
 
