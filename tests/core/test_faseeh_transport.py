@@ -262,7 +262,7 @@ async def test_a_socket_whose_opening_took_most_of_its_share_is_rested_not_dropp
     reply and the socket's breaker rests it, but the account is not moved to REST for good."""
     fake.handshake_delay = 1.0
     fake.first_audio_delay = 1.0
-    client = make(provider_timeout=30.0, first_audio_limit=1.5)  # no warm socket
+    client = make(provider_timeout=30.0, first_audio_limit=1.5, breaker_backoff=600.0)
     _, pcm, _ = await collect(client.synthesize(TEXT, SETTINGS))
     assert pcm == pcm_for_text(TEXT, 24000)
     assert [g.transport for g in fake.generations][-1] == "rest"
@@ -278,7 +278,7 @@ async def test_a_socket_that_has_spoken_is_rested_not_dropped_for_good_when_it_i
     """A socket that has given audio is not the silent socket of the evidence: one first
     audio slower than its share sends that reply over REST and rests the socket (its
     breaker), it does not move the account to REST for good."""
-    client = make(provider_timeout=30.0, first_audio_limit=1.0)
+    client = make(provider_timeout=30.0, first_audio_limit=1.0, breaker_backoff=600.0)
     client.start_warming(SETTINGS)
     await client.socket.pool.wait_warm(5)
     _, pcm, _ = await collect(client.synthesize(OTHER, SETTINGS))
