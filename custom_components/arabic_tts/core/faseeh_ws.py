@@ -492,7 +492,7 @@ class FaseehSocket:
                 else:
                     _LOGGER.debug("Faseeh: an idle socket had something waiting; replaced")
                 self.pool.discard(conn)
-                conn, reused = await self.pool.acquire(settings, fresh=True)
+                conn, reused = await self._acquire(settings, fresh=True, by=first_audio_by)
             outcome = _Outcome()
             try:
                 reply = self._generate(conn, text, settings, first_audio_by, outcome)
