@@ -232,7 +232,12 @@ async def test_a_socket_that_never_answers_its_handshake_costs_one_share_then_no
     speaks, the socket's breaker opens, and the next request goes to REST at once."""
     async with BlackHole() as hole:
         client = FaseehClient(
-            KEY, ws_url=hole.ws_url("/ws"), api_url=fake.api_url, provider_timeout=30.0
+            KEY,
+            ws_url=hole.ws_url("/ws"),
+            api_url=fake.api_url,
+            provider_timeout=30.0,
+            connect_timeout=60.0,  # the start-up socket does not give up meanwhile
+            breaker_backoff=600.0,  # nor does a check open another (only requests may)
         )
         try:
             client.start_warming(SETTINGS)
