@@ -176,15 +176,29 @@ async def test_an_abandoned_attempt_opens_the_breaker_of_the_transport_it_used()
 
 
 async def test_a_wait_before_any_request_was_sent_blames_no_transport() -> None:
+    """A voice still waiting for a way to send (a free connection) when it is abandoned
+    has used no transport yet: the breaker it would have used stays closed."""
+    transport = Breaker("stand-in transport")
+    sent: list[str] = []
+
+    async def waiting(text: str) -> AsyncGenerator[PcmChunk]:
+        await asyncio.Event().wait()  # no connection free, ever
+        note_transport(transport)  # where it would send the request
+        sent.append(text)
+        yield chunk("late")
+
     events: list[str] = []
-    unused = Breaker("stand-in transport")
-    waiting = Voice("waiting", events, before=0, stall=True)  # never reaches note_transport
     offline = Voice("offline", events)
+    chain = FallbackPolicy((FallbackVoice("offline", offline.speak),), SHORT).chain(
+        FallbackVoice("waiting", waiting)
+    )
     try:
-        await speak(chain_of(SHORT, waiting, offline), "one")
-        assert unused.state is BreakerState.CLOSED
+        assert await speak(chain, "one") == ["offline0", "offline1"]
+        assert sent == []
+        assert transport.state is BreakerState.CLOSED
+        assert [name for name, _ in chain.failures] == ["waiting"]
     finally:
-        await unused.close()
+        await transport.close()
 
 
 async def test_a_healthy_voice_under_a_budget_is_not_touched() -> None:
