@@ -38,11 +38,21 @@ async def test_a_hamsa_that_acks_then_stays_silent_costs_one_reply_its_deadline(
 ) -> None:
     """The first reply is spoken by the offline voice at the deadline (not after the
     provider timeout); the WebSocket's breaker opens, so the next replies go over
-    Hamsa's REST stream at once, in the voice asked for."""
-    fake_hamsa.faults.extend([hamsa_fake.Fault.stall_after_bytes(0)] * 20)
-    server = await start_server(*GENEROUS, faseeh=False)
+    Hamsa's REST stream at once, in the voice asked for.
 
-    first = await synthesize(server.port, TEXT, "hamsa-Samir")
+    Once the stalled request is in, no new socket opens either: the breaker's background
+    check (2 s after it opened) then fails however slow this machine is. A check that
+    passed would rightly let the next request try the socket again, and this test would
+    depend on the replies below finishing within 2 s."""
+    fake_hamsa.faults.extend([hamsa_fake.Fault.stall_after_bytes(0)] * 20)
+    server = await start_server(*GENEROUS, "--hamsa-pool", "1", faseeh=False)
+
+    stalled = asyncio.create_task(synthesize(server.port, TEXT, "hamsa-Samir"))
+    async with asyncio.timeout(30):  # a hang guard: the request reaches the fake at once
+        while not fake_hamsa.requests:
+            await asyncio.sleep(0.01)
+    fake_hamsa.rest_status_override[hamsa_fake.WS_PATH] = 503
+    first = await stalled
     later = [await synthesize(server.port, f"{TEXT} رقم {n}", "hamsa-Samir") for n in range(2)]
 
     assert_plain_success(first)
