@@ -386,6 +386,41 @@ async def test_replacing_a_warm_socket_that_had_something_waiting_keeps_to_the_s
     assert [g.transport for g in fake.generations] == ["rest"]
 
 
+async def test_a_request_for_another_voice_does_not_wait_for_the_idle_socket_to_close(
+    fake: FakeFaseeh, make: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm socket is for another voice, so it is closed (it may hold one of the
+    plan's slots) and a new one opened. A close handshake may take seconds (2 s at most)
+    and frees the slot as soon as its frame is out: the request does not wait for the
+    answer, or a slow close alone would cost it the deadline (here it never answers)."""
+    client = make(transport="websocket", provider_timeout=30.0)
+    client.start_warming(SETTINGS)
+    await client.socket.pool.wait_warm(5)
+    answered = asyncio.Event()
+    real_close = faseeh_ws.close_quietly
+
+    async def slow_close(conn: Any) -> None:
+        await conn.close()  # the close frame leaves at once ...
+        await answered.wait()  # ... its answer is slow to come back
+        await real_close(conn)
+
+    monkeypatch.setattr(faseeh_ws, "close_quietly", slow_close)
+    other_voice = FaseehVoiceSettings(voice_id="ar-najdi-male-2")
+    chain = FallbackPolicy((FallbackVoice("fallback", silence),), Budget(first_audio=5.0)).chain(
+        FallbackVoice("faseeh", lambda text: client.synthesize(text, other_voice))
+    )
+    try:
+        _, pcm, _ = await collect(chain.speak(TEXT))
+    finally:
+        answered.set()
+    assert pcm == pcm_for_text(TEXT, 24000)
+    assert [(g.transport, g.voice_id) for g in fake.generations] == [
+        ("websocket", "ar-najdi-male-2")
+    ]
+    await wait_for(lambda: not fake.connections[0].open)  # the old socket was let go
+    assert fake.generations[0].connection_index == 1
+
+
 async def test_the_end_marker_ends_a_reply_at_once_and_its_socket_settles_before_reuse(
     fake: FakeFaseeh, make: Make
 ) -> None:
