@@ -14,6 +14,7 @@ import asyncio
 import pytest
 from arabic_tts_core.offline import ESPEAK_RATE, espeak_available
 
+from tests.core.helpers import wait_for
 from tests.fakes import hamsa as hamsa_fake
 from tests.fakes.audio import pcm_for_text
 from tests.fakes.blackhole import BlackHole
@@ -48,9 +49,7 @@ async def test_a_hamsa_that_acks_then_stays_silent_costs_one_reply_its_deadline(
     server = await start_server(*GENEROUS, "--hamsa-pool", "1", faseeh=False)
 
     stalled = asyncio.create_task(synthesize(server.port, TEXT, "hamsa-Samir"))
-    async with asyncio.timeout(30):  # a hang guard: the request reaches the fake at once
-        while not fake_hamsa.requests:
-            await asyncio.sleep(0.01)
+    await wait_for(lambda: bool(fake_hamsa.requests))
     fake_hamsa.rest_status_override[hamsa_fake.WS_PATH] = 503
     first = await stalled
     later = [await synthesize(server.port, f"{TEXT} رقم {n}", "hamsa-Samir") for n in range(2)]
