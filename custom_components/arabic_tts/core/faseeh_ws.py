@@ -184,7 +184,7 @@ class SocketPool:
                 return conn, True
         self._acquiring += 1
         try:
-            await self.close_idle()  # an idle socket may hold a concurrency slot: free it first
+            self._let_go_idle()  # an idle socket may hold a concurrency slot: free it first
             conn = await self._open(settings)
         finally:
             self._acquiring -= 1
@@ -249,10 +249,23 @@ class SocketPool:
         self._ensure_warm()
 
     async def close_idle(self) -> None:
-        """Close the idle socket and any still settling (each may hold a slot)."""
+        """Close the idle socket and any still settling (each may hold a slot), and wait
+        until the idle one is closed (the retry after 42901 needs its slot back)."""
         conn, self._idle, self._idle_settings = self._idle, None, None
+        self._let_go_settling()
         if conn is not None:
             await close_quietly(conn)
+
+    def _let_go_idle(self) -> None:
+        """Close the idle socket and any still settling in the background: each close
+        frame leaves at once (freeing the slot it may hold); a request that opens its own
+        socket meanwhile does not wait for the close handshakes (up to 2 s each)."""
+        conn, self._idle, self._idle_settings = self._idle, None, None
+        if conn is not None:
+            self._tasks.spawn(close_quietly(conn))
+        self._let_go_settling()
+
+    def _let_go_settling(self) -> None:
         for settling, (_, task) in list(self._settling.items()):
             task.cancel()
             self._settling.pop(settling, None)
