@@ -21,6 +21,7 @@ from custom_components.arabic_tts.core.breaker import BreakerState
 from custom_components.arabic_tts.core.budget import Budget
 from custom_components.arabic_tts.core.errors import (
     AuthFailed,
+    CircuitOpen,
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
@@ -294,6 +295,46 @@ async def test_a_socket_that_has_spoken_is_rested_not_dropped_for_good_when_it_i
     assert [g.transport for g in fake.generations] == ["websocket", "websocket", "rest"]
     assert client.transport_state.transport == "websocket"
     assert client.breakers["websocket"].state is BreakerState.OPEN
+
+
+async def test_websocket_mode_remembers_a_start_up_socket_that_never_opens(
+    fake: FakeFaseeh,
+) -> None:
+    """Transport websocket, and the socket's address accepts TCP and never answers: the
+    first request waits for the start-up socket until the deadline, the next voice speaks,
+    and the socket's breaker remembers it, so the next request does not wait again."""
+    heard: list[str] = []
+
+    async def offline(text: str) -> AsyncGenerator[PcmChunk]:
+        heard.append(text)
+        yield PcmChunk(AudioFormat(22050), b"\x00\x00")
+
+    async with BlackHole() as hole:
+        client = FaseehClient(
+            KEY,
+            ws_url=hole.ws_url("/ws"),
+            api_url=fake.api_url,
+            transport="websocket",
+            provider_timeout=30.0,
+            connect_timeout=60.0,  # the start-up socket is still trying throughout
+            breaker_backoff=600.0,
+        )
+        try:
+            client.start_warming(SETTINGS)
+            await wait_for(lambda: hole.accepted == 1)
+            errors = []
+            for text in (TEXT, OTHER):
+                chain = FallbackPolicy(
+                    (FallbackVoice("offline", offline),), Budget(first_audio=0.5)
+                ).chain(FallbackVoice("faseeh", lambda t: client.synthesize(t, SETTINGS)))
+                await collect(chain.speak(text))
+                errors += [type(err) for _, err in chain.failures]
+            assert client.breakers["websocket"].state is BreakerState.OPEN
+        finally:
+            await client.close()
+    assert heard == [TEXT, OTHER]
+    assert errors == [ProviderTimeout, CircuitOpen]  # one wait, then none
+    assert fake.generations == []
 
 
 async def test_silent_socket_in_websocket_mode_times_out(fake: FakeFaseeh, make: Make) -> None:
