@@ -286,7 +286,9 @@ class TransportChooser:
         probe = self._probe
         if probe is not None and not probe.done():
             # The warm socket (or the switch) is on its way; a request waits for it
-            # only as long as the socket's share of the budget.
+            # only as long as the socket's share of the budget (auto), or until the voice
+            # behind gives up on it, which then blames the socket (websocket).
+            note_transport(self.socket_breaker)
             loop = asyncio.get_running_loop()
             await asyncio.wait([probe], timeout=None if by is None else by - loop.time())
             if not probe.done():
