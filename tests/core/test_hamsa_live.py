@@ -4,11 +4,18 @@ clones preloaded, and any speaker in any dialect on the wire."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from custom_components.arabic_tts.core import hamsa as hamsa_module
-from custom_components.arabic_tts.core.errors import UnknownVoice
+from custom_components.arabic_tts.core.audio import AudioFormat
+from custom_components.arabic_tts.core.errors import (
+    InsufficientFunds,
+    RateLimited,
+    TtsError,
+    UnknownVoice,
+)
 from custom_components.arabic_tts.core.hamsa import (
     TRANSPORT_WEBSOCKET,
     HamsaClient,
@@ -16,7 +23,14 @@ from custom_components.arabic_tts.core.hamsa import (
 )
 from tests.core.helpers import collect
 from tests.fakes.audio import pcm_for_text
-from tests.fakes.hamsa import PROJECT_ID, FakeHamsa, Fault
+from tests.fakes.hamsa import (
+    PROJECT_ID,
+    QUOTA_BODY,
+    RATE_LIMIT_BODY,
+    TTS_STREAM_PATH,
+    FakeHamsa,
+    Fault,
+)
 from tests.fakes.hamsa_catalog import CatalogVoice
 
 TEXT = "الباب الأمامي مفتوح"
@@ -218,6 +232,40 @@ async def test_a_clone_the_rest_stream_forgot_is_preloaded_again(
         ("rest", None),
         ("rest", "Grandma"),
     ]
+
+
+async def test_the_rest_stream_takes_off_a_wav_header_and_carries_odd_bytes(
+    fake: FakeHamsa, rest_client: HamsaClient
+) -> None:
+    """The docs' sample of the REST stream starts with a streaming WAV header; chunks
+    need not be sample aligned."""
+    fake.wav_header = True
+    fake.frame_sizes = [333, 1001]
+    formats, pcm, _ = await collect(
+        rest_client.synthesize(TEXT, HamsaVoiceSettings("Mariam", "egy"))
+    )
+    assert fake.requests[-1]["transport"] == "rest"
+    assert formats == {AudioFormat(fake.wav_rate)}
+    assert pcm == pcm_for_text(TEXT, fake.wav_rate)
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [(QUOTA_BODY, InsufficientFunds), (RATE_LIMIT_BODY, RateLimited)],
+    ids=["10429-allowance-used-up", "429-rate-limit"],
+)
+async def test_the_rest_stream_tells_the_plans_allowance_from_a_rate_limit(
+    fake: FakeHamsa,
+    rest_client: HamsaClient,
+    answer: tuple[int, dict[str, Any]],
+    error: type[TtsError],
+) -> None:
+    fake.rest_errors[TTS_STREAM_PATH] = answer
+    with pytest.raises(error) as caught:
+        await collect(rest_client.synthesize(TEXT, HamsaVoiceSettings("Mariam", "egy")))
+    assert (
+        caught.value.provider_text == f"HTTP 429, code {answer[1]['code']}: {answer[1]['message']}"
+    )
 
 
 async def test_a_long_text_whose_id_is_refused_goes_by_name_after_the_first_piece(
