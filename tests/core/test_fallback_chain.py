@@ -248,3 +248,45 @@ async def test_when_every_voice_fails_the_first_cause_is_reported_with_the_other
 def test_a_budget_must_be_positive() -> None:
     with pytest.raises(ValueError, match="greater than 0"):
         Budget(first_audio=0)
+
+
+async def test_a_middle_voice_gets_only_what_is_left_of_the_first_audio_budget() -> None:
+    """The first audio is due once per piece, however many voices are tried: a cloud
+    fallback voice behind a cloud that stalled gets no fresh deadline (two stalls would
+    start the reply at twice the budget); with nothing left it is skipped, unblamed, and
+    the last voice speaks."""
+    events: list[str] = []
+    cloud = Voice("cloud", events, before=0, stall=True)
+    other_cloud = Voice("other", events, before=0, stall=True)
+    offline = Voice("offline", events)
+    chain = chain_of(SHORT, cloud, other_cloud, offline)
+    assert await speak(chain, "one") == ["offline0", "offline1"]
+    assert "other starts one" not in events
+    assert [name for name, _ in chain.failures] == ["cloud", "other"]
+    assert "no time left" in chain.failures[1][1].message
+
+
+async def test_a_middle_voice_gets_the_rest_of_the_budget_after_a_refusal() -> None:
+    """A requested voice that refuses (after a short while) leaves the rest of the same
+    budget to the next one, which speaks: its deadline is the piece's, not a new one."""
+    events: list[str] = []
+    refused_at: list[float] = []
+
+    async def refusing(text: str) -> AsyncGenerator[PcmChunk]:
+        attempt = current_attempt()
+        assert attempt is not None
+        refused_at.append(attempt.remaining())
+        await asyncio.sleep(0.05)  # a slow machine only makes the refusal later
+        raise CircuitOpen("resting")
+        yield chunk("never")
+
+    other_cloud = Voice("other", events)
+    offline = Voice("offline", events)
+    policy = FallbackPolicy(
+        (FallbackVoice("other", other_cloud.speak), FallbackVoice("offline", offline.speak)),
+        LONG,
+    )
+    chain = policy.chain(FallbackVoice("cloud", refusing))
+    assert await speak(chain, "one") == ["other0", "other1"]
+    (left_for_other,) = other_cloud.time_left
+    assert left_for_other <= refused_at[0] - 0.05

@@ -28,8 +28,11 @@ before the next voice starts: its socket discarded, its request ended).
 Deadlines apply while a next voice waits (the last voice in line may take as long as
 its provider allows: late speech beats none):
 
-- before the reply's first audio, a voice has ``budget.first_audio`` seconds from the
-  moment it is handed a piece; then it is abandoned and the next voice speaks;
+- before the reply's first audio, the piece's first audio is due ``budget.first_audio``
+  seconds after the chain is handed it, whichever voice gives it: a voice abandoned or
+  failed leaves the next timed voice only what is left (a cloud ``--fallback-voice``
+  behind a cloud that stalled gets no fresh second), and a timed voice with nothing left
+  is skipped, unblamed, for the last voice;
 - after that, every wait for audio (a gap inside a piece, a later piece's first audio)
   is bounded by ``budget.stall``.
 
@@ -158,10 +161,18 @@ class FallbackChain:
 
     async def speak(self, text: str) -> AsyncGenerator[PcmChunk]:
         """Speak one piece, moving down the chain on failure (see module docstring)."""
+        first_audio_by: float | None = None
+        if self._budget is not None and not self._heard:
+            first_audio_by = asyncio.get_running_loop().time() + self._budget.first_audio
         while True:
             voice = self.current
             guarded = self._budget is not None and self._index + 1 < len(self._links)
-            audio = self._within_budget(voice, text) if guarded else voice.speak(text)
+            if self._out_of_time(guarded, first_audio_by):
+                self._give_up_on(voice, self._no_time_left(voice), text)
+                continue
+            audio = (
+                self._within_budget(voice, text, first_audio_by) if guarded else voice.speak(text)
+            )
             try:
                 async with contextlib.aclosing(audio):
                     async for chunk in audio:
@@ -174,13 +185,34 @@ class FallbackChain:
                 self._report_spoken(voice, text)
             return
 
-    async def _within_budget(self, voice: SpeakingVoice, text: str) -> AsyncGenerator[PcmChunk]:
+    def _out_of_time(self, guarded: bool, first_audio_by: float | None) -> bool:
+        """A timed voice's turn for a piece's first audio comes after its deadline."""
+        if not guarded or self._heard or first_audio_by is None:
+            return False
+        return first_audio_by <= asyncio.get_running_loop().time()
+
+    def _no_time_left(self, voice: SpeakingVoice) -> ProviderTimeout:
+        """Why a timed voice is passed over: the voices before it used the whole budget
+        (it was never asked, so no transport of it is blamed)."""
+        assert self._budget is not None
+        return ProviderTimeout(
+            f"{voice.name} was not asked: no time left of the {self._budget.first_audio:g} s "
+            "first-audio budget."
+        )
+
+    async def _within_budget(
+        self, voice: SpeakingVoice, text: str, first_audio_by: float | None
+    ) -> AsyncGenerator[PcmChunk]:
         """``voice.speak(text)``, abandoned with ProviderTimeout when audio is late."""
         assert self._budget is not None
         budget = self._budget
         loop = asyncio.get_running_loop()
         first = not self._heard
-        attempt = Attempt(loop.time() + (budget.first_audio if first else budget.stall))
+        if first and first_audio_by is not None:
+            audio_by = first_audio_by
+        else:
+            audio_by = loop.time() + (budget.first_audio if first else budget.stall)
+        attempt = Attempt(audio_by)
         with attempt_scope(attempt):
             audio = voice.speak(text)
         try:
