@@ -249,6 +249,7 @@ async def test_the_rest_stream_takes_off_a_wav_header_and_carries_odd_bytes(
     assert pcm == pcm_for_text(TEXT, fake.wav_rate)
 
 
+@pytest.mark.parametrize("in_pieces", [False, True], ids=["one-chunk", "two-chunks"])
 @pytest.mark.parametrize(
     ("answer", "error"),
     [(QUOTA_BODY, InsufficientFunds), (RATE_LIMIT_BODY, RateLimited)],
@@ -259,8 +260,12 @@ async def test_the_rest_stream_tells_the_plans_allowance_from_a_rate_limit(
     rest_client: HamsaClient,
     answer: tuple[int, dict[str, Any]],
     error: type[TtsError],
+    in_pieces: bool,
 ) -> None:
+    """The code in the body decides, however the body arrives (a first read of a chunked
+    answer may hold half of it)."""
     fake.rest_errors[TTS_STREAM_PATH] = answer
+    fake.error_body_in_pieces = in_pieces
     with pytest.raises(error) as caught:
         await collect(rest_client.synthesize(TEXT, HamsaVoiceSettings("Mariam", "egy")))
     assert (

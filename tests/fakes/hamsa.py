@@ -21,6 +21,7 @@ code can be tested against every variant without the real service:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Iterable
@@ -170,6 +171,9 @@ class FakeHamsa(FakeServerBase[ConnRecord, HamsaConn]):
         self.preload_status: int | None = None
         # REST path -> (status, JSON body) answered instead of the endpoint's own reply.
         self.rest_errors: dict[str, tuple[int, dict[str, Any]]] = {}
+        # A forced REST stream error's JSON body sent as two chunks, a moment apart (a
+        # chunked answer need not arrive in one read).
+        self.error_body_in_pieces = False
         # Connection-rate limit: a connection opened less than this many seconds after the
         # previous one answers its first request with one 640-byte frame, then `end`.
         self.connect_min_interval: float | None = DEFAULT_CONNECT_MIN_INTERVAL
@@ -312,6 +316,8 @@ class FakeHamsa(FakeServerBase[ConnRecord, HamsaConn]):
             return _unauthorized()
         if (forced := self.rest_errors.get(request.path)) is not None:
             status, body = forced
+            if self.error_body_in_pieces:
+                return await _json_in_pieces(request, body, status)
             return web.json_response(body, status=status)
         try:
             payload = await request.json()
@@ -547,3 +553,16 @@ __all__ = [
     "is_uuid",
     "speaker_id",
 ]
+
+
+async def _json_in_pieces(request: web.Request, body: Any, status: int) -> web.StreamResponse:
+    """A JSON answer cut in two chunks, the second after a pause."""
+    data = json.dumps(body).encode()
+    response = web.StreamResponse(status=status, headers={"Content-Type": "application/json"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    await response.write(data[: len(data) // 2])
+    await asyncio.sleep(0.05)
+    await response.write(data[len(data) // 2 :])
+    await response.write_eof()
+    return response

@@ -37,11 +37,11 @@ from arabic_tts_core.faseeh_api import (
     parse_message,
     verbatim,
 )
-from arabic_tts_core.faseeh_rest import ERROR_BODY_LIMIT, format_from_content_type
+from arabic_tts_core.faseeh_rest import format_from_content_type
 from arabic_tts_core.faseeh_ws import CLOSE_POLICY
 from arabic_tts_core.hamsa_reply import implausibly_short
 from arabic_tts_core.redact import url_without_query
-from arabic_tts_core.rest import request_json
+from arabic_tts_core.rest import read_body_start, request_json
 from arabic_tts_core.websocket import close_code, close_quietly
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
@@ -573,7 +573,7 @@ def _short(step: Step, seconds: float, text: str) -> None:
 
 async def _rest_error(response: aiohttp.ClientResponse) -> TtsError:
     """The error a failed REST answer stands for, with its body verbatim."""
-    body = (await response.content.read(ERROR_BODY_LIMIT)).decode("utf-8", "replace")
+    body = (await read_body_start(response)).decode("utf-8", "replace")
     if response.status < 400:
         with contextlib.suppress(ProviderError):
             if (error := error_from_body(parse_message(body), body)) is not None:

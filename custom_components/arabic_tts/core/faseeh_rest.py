@@ -27,12 +27,12 @@ from .faseeh_api import (
     parse_message,
     redact,
 )
+from .rest import read_body_start
 from .websocket import RetryBeforeAudio
 
 _LOGGER = logging.getLogger(__name__)
 
 ATTEMPTS = 2
-ERROR_BODY_LIMIT = 4096
 
 
 def format_from_content_type(content_type: str | None, default_rate: int) -> AudioFormat:
@@ -140,7 +140,7 @@ class FaseehRest:
     async def _error(self, response: aiohttp.ClientResponse) -> Exception:
         """The error a failed answer stands for (5xx: worth one retry)."""
         body = redact(
-            (await response.content.read(ERROR_BODY_LIMIT)).decode("utf-8", "replace"),
+            (await read_body_start(response)).decode("utf-8", "replace"),
             self._api_key,
         )
         if response.status < 400:  # 200 with a JSON body: an error in Faseeh's own shape

@@ -30,14 +30,13 @@ from .errors import ProviderError, ProviderTimeout, ProviderUnavailable, TtsErro
 from .faseeh_api import TransportHost
 from .hamsa_reply import MULAW_RATE, PCM_RATE, Aborted, HamsaRequest
 from .redact import redact_error, redact_text, request_secrets
-from .rest import http_error
+from .rest import http_error, read_body_start
 from .websocket import RetryBeforeAudio
 
 _LOGGER = logging.getLogger(__name__)
 
 PATH = "/v1/realtime/tts-stream"
 ATTEMPTS = 2  # a stale keep-alive connection or a 5xx before any audio: once more
-ERROR_BODY_LIMIT = 4096
 
 
 class HamsaRest:
@@ -136,7 +135,7 @@ class HamsaRest:
 
     async def _error(self, response: aiohttp.ClientResponse, headers: dict[str, str]) -> Exception:
         """The error a failed answer stands for (5xx: worth one retry)."""
-        raw = await response.content.read(ERROR_BODY_LIMIT)
+        raw = await read_body_start(response)
         try:
             body: Any = json.loads(raw) if raw else None
         except ValueError:

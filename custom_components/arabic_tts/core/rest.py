@@ -24,6 +24,24 @@ from .redact import redact_error, request_secrets
 
 _LOGGER = logging.getLogger(__name__)
 
+ERROR_BODY_LIMIT = 4096  # an error answer's body is read up to this many bytes
+
+
+async def read_body_start(response: aiohttp.ClientResponse, limit: int = ERROR_BODY_LIMIT) -> bytes:
+    """The first ``limit`` bytes of a body, or all of a shorter one.
+
+    ``content.read(limit)`` returns whatever has arrived: a chunked error answer may come in
+    pieces, and half a JSON body would hide the code that tells the plan's used-up allowance
+    from a passing rate limit. Bounded by the response's own read timeout.
+    """
+    body = bytearray()
+    while len(body) < limit:
+        part = await response.content.read(limit - len(body))
+        if not part:
+            break
+        body += part
+    return bytes(body)
+
 
 def dicts_under(container: Any, key: str) -> list[dict[str, Any]]:
     """The objects listed under ``key`` in a provider's JSON; anything else is skipped,
