@@ -390,9 +390,14 @@ async def test_audio_arriving_after_the_quiet_window_never_reaches_the_next_repl
     fake.frame_sizes = [1201]
     fake.batches = 2
     fake.batch_gap = client.socket.current_quiet + 0.4
+    before = fake.balance(KEY)
     _, first, _ = await collect(client.synthesize(TEXT, SETTINGS))
     assert pcm_for_text(TEXT, 24000).startswith(first)
-    await asyncio.sleep(fake.batch_gap + 0.3)  # the late batch lands on the idle socket
+    # The fake bills a generation once it has sent all of it: then the late batch is on
+    # its way to the idle socket (not a guess at how long the fake takes on this machine);
+    # a few more turns of the loop let the client's socket take it in.
+    await wait_for(lambda: fake.balance(KEY) < before)
+    await asyncio.sleep(0.2)
     fake.batches = 1
     _, second, _ = await collect(client.synthesize(OTHER, SETTINGS))
     assert pcm_for_text(OTHER, 24000) == second

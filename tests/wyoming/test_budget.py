@@ -70,20 +70,22 @@ async def test_a_faseeh_socket_that_never_answers_its_handshake_lets_rest_speak(
     start_server: StartServer, fake_faseeh: FakeFaseeh
 ) -> None:
     """The socket's address accepts TCP and never answers (REST works): the reply is in
-    the Faseeh voice asked for, over REST, and the socket's breaker keeps the next
-    request from trying it."""
+    the Faseeh voice asked for, over REST, and the socket's breaker opens once.
+
+    That the next request does not try the socket again is counted in the core's test
+    (tests/core/test_faseeh_transport.py, the black-hole case), where the breaker's own
+    check is moved out of the way: here it may reach the hole too, 2 s after it opened,
+    however slow the machine."""
     async with BlackHole() as hole:
         server = await start_server(*GENEROUS, "--faseeh-url", hole.ws_url("/ws"), hamsa=False)
         replies = [
             await synthesize(server.port, f"{TEXT} رقم {n}", "faseeh-ar-najdi-male-2")
             for n in range(2)
         ]
-        accepted = hole.accepted
     for n, reply in enumerate(replies):
         assert_plain_success(reply)
         assert reply.pcm == pcm_for_text(f"{TEXT} رقم {n}", 24000)
     assert [g.transport for g in fake_faseeh.generations] == ["rest", "rest"]
-    assert accepted == 1  # the start-up socket only: no request tried it again
     assert server.output.count("Faseeh WebSocket is skipped for now") == 1
     assert "Fallback offline-ar spoke" not in server.output
 
