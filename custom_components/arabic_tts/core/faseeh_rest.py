@@ -17,7 +17,7 @@ from urllib.parse import quote
 import aiohttp
 
 from .audio import AudioFormat, PcmChunk, PcmStreamDecoder
-from .errors import ProviderError, ProviderTimeout, ProviderUnavailable, TtsError
+from .errors import ProviderError, ProviderTimeout, ProviderUnavailable
 from .faseeh_api import (
     PROVIDER,
     FaseehVoiceSettings,
@@ -28,11 +28,9 @@ from .faseeh_api import (
     redact,
 )
 from .rest import read_body_start
-from .websocket import RetryBeforeAudio
+from .websocket import RetryBeforeAudio, stream_with_one_retry
 
 _LOGGER = logging.getLogger(__name__)
-
-ATTEMPTS = 2
 
 
 def format_from_content_type(content_type: str | None, default_rate: int) -> AudioFormat:
@@ -67,19 +65,10 @@ class FaseehRest:
     ) -> AsyncGenerator[PcmChunk]:
         """One generation; retried once when it fails before any audio for a passing reason
         (a reused connection the server had closed, a 5xx)."""
-        last_error: TtsError | None = None
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                async with contextlib.aclosing(self._stream(text, settings)) as stream:
-                    async for chunk in stream:
-                        yield chunk
-            except RetryBeforeAudio as retry:
-                last_error = retry.error
-                _LOGGER.debug("Faseeh REST attempt %d failed before audio: %s", attempt, retry)
-                continue
-            return
-        assert last_error is not None
-        raise last_error
+        stream = stream_with_one_retry(lambda: self._stream(text, settings), what="Faseeh REST")
+        async with contextlib.aclosing(stream) as audio:
+            async for chunk in audio:
+                yield chunk
 
     async def _stream(self, text: str, settings: FaseehVoiceSettings) -> AsyncGenerator[PcmChunk]:
         url = f"{self._api_url}/text-to-speech/{quote(settings.model_id, safe='')}"

@@ -31,12 +31,11 @@ from .faseeh_api import TransportHost
 from .hamsa_reply import MULAW_RATE, PCM_RATE, Aborted, HamsaRequest
 from .redact import redact_error, redact_text, request_secrets
 from .rest import http_error, read_body_start
-from .websocket import RetryBeforeAudio
+from .websocket import RetryBeforeAudio, stream_with_one_retry
 
 _LOGGER = logging.getLogger(__name__)
 
 PATH = "/v1/realtime/tts-stream"
-ATTEMPTS = 2  # a stale keep-alive connection or a 5xx before any audio: once more
 
 
 class HamsaRest:
@@ -69,19 +68,10 @@ class HamsaRest:
 
     async def synthesize(self, request: HamsaRequest) -> AsyncGenerator[PcmChunk]:
         """One request; retried once when it fails before any audio for a passing reason."""
-        last_error: TtsError | None = None
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                async with contextlib.aclosing(self._stream(request)) as stream:
-                    async for chunk in stream:
-                        yield chunk
-            except RetryBeforeAudio as retry:
-                last_error = retry.error
-                _LOGGER.debug("Hamsa REST attempt %d failed before audio: %s", attempt, retry)
-                continue
-            return
-        assert last_error is not None
-        raise last_error
+        stream = stream_with_one_retry(lambda: self._stream(request), what="Hamsa REST")
+        async with contextlib.aclosing(stream) as audio:
+            async for chunk in audio:
+                yield chunk
 
     async def _stream(self, request: HamsaRequest) -> AsyncGenerator[PcmChunk]:
         host = self._host

@@ -7,11 +7,12 @@ import contextlib
 import functools
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from .audio import PcmChunk
 from .errors import (
     AuthFailed,
     InsufficientFunds,
@@ -25,6 +26,7 @@ from .rest import error_for_status
 
 # websockets logs every handshake header at DEBUG, API key included. Its connections get a
 # logger that never emits DEBUG, whatever the application's level.
+_LOGGER = logging.getLogger(__name__)
 WIRE_LOGGER = logging.getLogger(__name__.rsplit(".", 1)[0] + ".wire")
 WIRE_LOGGER.setLevel(logging.INFO)
 
@@ -117,6 +119,30 @@ class RetryBeforeAudio(Exception):
     def __init__(self, error: TtsError) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+STREAM_ATTEMPTS = 2  # a stale keep-alive connection or a 5xx before any audio: once more
+
+
+async def stream_with_one_retry(
+    stream: Callable[[], AsyncGenerator[PcmChunk]], *, what: str
+) -> AsyncGenerator[PcmChunk]:
+    """A REST audio stream, tried once more when it fails before any audio for a passing
+    reason (``RetryBeforeAudio``: a kept-alive connection the server had closed, a 5xx);
+    the second failure's error is raised."""
+    last_error: TtsError | None = None
+    for attempt in range(1, STREAM_ATTEMPTS + 1):
+        try:
+            async with contextlib.aclosing(stream()) as audio:
+                async for chunk in audio:
+                    yield chunk
+        except RetryBeforeAudio as retry:
+            last_error = retry.error
+            _LOGGER.debug("%s attempt %d failed before audio: %s", what, attempt, retry)
+            continue
+        return
+    assert last_error is not None
+    raise last_error
 
 
 def close_code(err: ConnectionClosed) -> int:
